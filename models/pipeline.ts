@@ -1,0 +1,172 @@
+import { alignmentTransform, cropSquare, warpToChip } from './align.js';
+import { DEFAULT_THRESHOLD } from './calibration.js';
+import { DlibResNetEmbedder } from './embedders/dlib-resnet.js';
+import type { Embedder, EmbedderSpec } from './embedders/embedder.js';
+import { FaceError } from './errors.js';
+import { type DecodeLimits, decodeImage } from './image/decode.js';
+import { type MtcnnOptions, MtcnnDetector } from './mtcnn/detector.js';
+import { decide } from './similarity.js';
+import { type BackendRequest, initBackend, tf } from './tf.js';
+import type { DecodedImage, DetectResult, EmbedResult, Face, RgbImage, VerifyResult } from './types.js';
+
+export interface PipelineOptions {
+  backend?: BackendRequest;
+}
+
+/** How the face is cut out before embedding: aligned on landmarks (the pipeline) or the raw box (ablation). */
+export type CropMode = 'aligned' | 'box';
+
+export interface EmbedOptions {
+  crop?: CropMode;
+  detector?: Partial<MtcnnOptions>;
+}
+
+export interface FaceEmbedding {
+  /** Every face found, largest first. */
+  faces: Face[];
+  /** The face that was embedded: the largest. */
+  face: Face;
+  embedding: Float32Array;
+  timings: { detectMs: number; alignMs: number; embedMs: number };
+}
+
+export interface ModelInfo {
+  name: string;
+  dimensions: number;
+  inputSize: number;
+}
+
+function since(start: number): number {
+  return performance.now() - start;
+}
+
+function info(image: DecodedImage) {
+  return { width: image.width, height: image.height, format: image.format };
+}
+
+/**
+ * The face pipeline: MTCNN detection, five-point alignment, embedding. One instance owns one backend and
+ * its models; create one per thread and dispose() it when done.
+ */
+export class FacePipeline {
+  private constructor(
+    readonly backend: string,
+    private readonly detector: MtcnnDetector,
+    private readonly embedder: Embedder,
+  ) {}
+
+  static async load(options: PipelineOptions = {}): Promise<FacePipeline> {
+    const backend = await initBackend(options.backend ?? 'auto');
+    const detector = MtcnnDetector.load();
+    try {
+      return new FacePipeline(backend, detector, DlibResNetEmbedder.load());
+    } catch (error) {
+      detector.dispose();
+      throw error;
+    }
+  }
+
+  get model(): ModelInfo {
+    const { name, dimensions, inputSize } = this.embedder.spec;
+    return { name, dimensions, inputSize };
+  }
+
+  get embedderSpec(): EmbedderSpec {
+    return this.embedder.spec;
+  }
+
+  /** Number of live tensors in this thread's engine (for leak checks and metrics). */
+  static tensorCount(): number {
+    return tf.memory().numTensors;
+  }
+
+  dispose(): void {
+    this.detector.dispose();
+    this.embedder.dispose();
+  }
+
+  detectFaces(image: RgbImage, options: Partial<MtcnnOptions> = {}): Face[] {
+    return this.detector.detect(image, options);
+  }
+
+  /** Cuts the embedder's input chip for a detected face. */
+  faceChip(image: RgbImage, face: Face, crop: CropMode = 'aligned'): Uint8Array {
+    const { inputSize, template } = this.embedder.spec;
+    if (crop === 'aligned') return warpToChip(image, alignmentTransform(face.landmarks, template), inputSize);
+    const { x, y, width, height } = face.box;
+    return cropSquare(image, x + width / 2, y + height / 2, Math.max(width, height), inputSize);
+  }
+
+  /** Detects, picks the largest face, aligns and embeds it. Throws NO_FACE when nothing is found. */
+  embedLargestFace(image: RgbImage, options: EmbedOptions = {}): FaceEmbedding {
+    let start = performance.now();
+    const faces = this.detector.detect(image, options.detector);
+    const detectMs = since(start);
+    const face = faces[0];
+    if (!face) throw new FaceError('NO_FACE', 'no face was found in the image');
+    start = performance.now();
+    const chip = this.faceChip(image, face, options.crop);
+    const alignMs = since(start);
+    start = performance.now();
+    const [embedding] = this.embedder.embed([chip]);
+    const embedMs = since(start);
+    return { faces, face, embedding: embedding!, timings: { detectMs, alignMs, embedMs } };
+  }
+
+  /** Embeds a fixed central square (70% of the short side) with no detection: ablation baseline and fallback. */
+  embedCentreCrop(image: RgbImage, fraction = 0.7): Float32Array {
+    const side = Math.min(image.width, image.height) * fraction;
+    const chip = cropSquare(image, image.width / 2, image.height / 2, side, this.embedder.spec.inputSize);
+    return this.embedder.embed([chip])[0]!;
+  }
+
+  /** Embeds many chips in one forward pass (evaluation). */
+  embedChips(chips: readonly Uint8Array[]): Float32Array[] {
+    return this.embedder.embed(chips);
+  }
+
+  async detect(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<DetectResult> {
+    const begin = performance.now();
+    const image = await decodeImage(bytes, limits);
+    const decodeMs = since(begin);
+    const start = performance.now();
+    const faces = this.detectFaces(image);
+    return { image: info(image), faces, timings: { decodeMs, detectMs: since(start), totalMs: since(begin) } };
+  }
+
+  async embed(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<EmbedResult> {
+    const begin = performance.now();
+    const image = await decodeImage(bytes, limits);
+    const decodeMs = since(begin);
+    const result = this.embedLargestFace(image);
+    return {
+      image: info(image),
+      face: result.face,
+      faceCount: result.faces.length,
+      embedding: Array.from(result.embedding),
+      model: this.embedder.spec.name,
+      timings: { decodeMs, ...result.timings, totalMs: since(begin) },
+    };
+  }
+
+  async verify(
+    reference: Uint8Array,
+    probe: Uint8Array,
+    options: { threshold?: number; limits?: Partial<DecodeLimits> } = {},
+  ): Promise<VerifyResult> {
+    const begin = performance.now();
+    const a = await this.embed(reference, options.limits);
+    const b = await this.embed(probe, options.limits);
+    const start = performance.now();
+    let dot = 0;
+    for (let i = 0; i < a.embedding.length; i++) dot += a.embedding[i]! * b.embedding[i]!;
+    const decision = decide(Math.max(-1, Math.min(1, dot)), options.threshold ?? DEFAULT_THRESHOLD);
+    return {
+      ...decision,
+      model: this.embedder.spec.name,
+      reference: { image: a.image, face: a.face, faceCount: a.faceCount },
+      probe: { image: b.image, face: b.face, faceCount: b.faceCount },
+      timings: { reference: a.timings, probe: b.timings, compareMs: since(start), totalMs: since(begin) },
+    };
+  }
+}
