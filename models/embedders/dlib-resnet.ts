@@ -86,7 +86,7 @@ function conv(x: tf.Tensor4D, l: ConvLayer, stride: 1 | 2, relu: boolean): tf.Te
 }
 
 function residual(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
-  return tf.relu(tf.add(conv(conv(x, p.conv1, 1, true), p.conv2, 1, false), x));
+  return tf.relu(tf.add<tf.Tensor4D>(conv(conv(x, p.conv1, 1, true), p.conv2, 1, false), x));
 }
 
 /**
@@ -101,7 +101,7 @@ function residualDown(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
   const [, oh, ow, oc] = out.shape;
   if (oh !== sh || ow !== sw) out = tf.pad(out, [[0, 0], [0, sh - oh], [0, sw - ow], [0, 0]]);
   if (oc !== sc) shortcut = tf.pad(shortcut, [[0, 0], [0, 0], [0, 0], [0, oc - sc]]);
-  return tf.relu(tf.add(shortcut, out));
+  return tf.relu(tf.add<tf.Tensor4D>(shortcut, out));
 }
 
 export class DlibResNetEmbedder implements Embedder {

@@ -59,7 +59,7 @@ interface Proposal extends Candidate {
 }
 
 function normaliseAndTranspose(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.transpose(tf.mul(tf.sub(x, 127.5), 0.0078125), [0, 2, 1, 3]);
+  return tf.transpose(tf.mul<tf.Tensor4D>(tf.sub<tf.Tensor4D>(x, 127.5), 0.0078125), [0, 2, 1, 3]);
 }
 
 export class MtcnnDetector {

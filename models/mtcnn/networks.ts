@@ -85,8 +85,13 @@ export function mtcnnParams(map: tf.NamedTensorMap): MtcnnParams {
 }
 
 function convPrelu(x: tf.Tensor4D, c: ConvParams, alpha: tf.Tensor1D): tf.Tensor4D {
-  return tf.prelu(tf.add(tf.conv2d(x, c.filters, 1, 'valid'), c.bias), alpha);
+  return preluOf(tf.add<tf.Tensor4D>(tf.conv2d(x, c.filters, 1, 'valid'), c.bias), alpha);
 }
+/** PReLU with one learned slope per channel (the last axis), broadcast over the rest. */
+function preluOf<T extends tf.Tensor>(x: T, alpha: tf.Tensor1D): T {
+  return tf.prelu(x, alpha as unknown as T);
+}
+
 function dense(x: tf.Tensor2D, p: FcParams): tf.Tensor2D {
   return tf.add(tf.matMul(x, p.weights), p.bias);
 }
@@ -117,7 +122,7 @@ export function runRNet(x: tf.Tensor4D, p: RNetParams): { prob: tf.Tensor1D; off
     out = convPrelu(out, p.conv2, p.prelu2);
     out = tf.maxPool(out, 3, 2, 'valid');
     out = convPrelu(out, p.conv3, p.prelu3);
-    const features = tf.prelu(dense(flatten(out), p.fc1), p.prelu4);
+    const features = preluOf(dense(flatten(out), p.fc1), p.prelu4);
     const prob = tf.squeeze(tf.slice(tf.softmax(dense(features, p.fc2_1)), [0, 1], [-1, 1]), [1]) as tf.Tensor1D;
     return { prob, offsets: dense(features, p.fc2_2) };
   });
@@ -139,7 +144,7 @@ export function runONet(
     out = convPrelu(out, p.conv3, p.prelu3);
     out = tf.maxPool(out, 2, 2, 'same');
     out = convPrelu(out, p.conv4, p.prelu4);
-    const features = tf.prelu(dense(flatten(out), p.fc1), p.prelu5);
+    const features = preluOf(dense(flatten(out), p.fc1), p.prelu5);
     const prob = tf.squeeze(tf.slice(tf.softmax(dense(features, p.fc2_1)), [0, 1], [-1, 1]), [1]) as tf.Tensor1D;
     return { prob, offsets: dense(features, p.fc2_2), landmarks: dense(features, p.fc2_3) };
   });
