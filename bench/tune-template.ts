@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { alignmentTransform, warpToChip } from '../models/align.js';
+import { alignmentTransform, mirrorChip, warpToChip } from '../models/align.js';
 import { dlibChipTemplate } from '../models/embedders/dlib-resnet.js';
 import { decodeImage, FacePipeline, l2Normalize, type Face, type RgbImage } from '../models/index.js';
 import { imageKey, imagePath, pairImageKeys, parseImageKey, parsePairs } from './lfw/protocol.js';
@@ -37,18 +37,6 @@ for (const key of keys) {
   if (face) detected.set(key, { image, face });
 }
 console.log(`${keys.length} images, ${detected.size} with a face, ${pairs.length} pairs (View 1 pairsDevTrain)`);
-
-function mirror(chip: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(chip.length);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const from = (y * size + x) * 3;
-      const to = (y * size + size - 1 - x) * 3;
-      out[to] = chip[from]!; out[to + 1] = chip[from + 1]!; out[to + 2] = chip[from + 2]!;
-    }
-  }
-  return out;
-}
 
 function auc(genuine: number[], impostor: number[]): number {
   let wins = 0;
@@ -79,7 +67,7 @@ for (const scale of values.scales!.split(',').map(Number)) {
       const chips = batch.map(([, d]) => warpToChip(d.image, alignmentTransform(d.face.landmarks, template), 150));
       const embedded = pipeline.embedChips(chips);
       if (values.flip) {
-        pipeline.embedChips(chips.map((c) => mirror(c, 150))).forEach((m, j) => {
+        pipeline.embedChips(chips.map((c) => mirrorChip(c, 150))).forEach((m, j) => {
           const v = embedded[j]!;
           for (let k = 0; k < v.length; k++) v[k]! += m[k]!;
         });

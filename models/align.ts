@@ -113,3 +113,18 @@ export function cropSquare(image: RgbImage, cx: number, cy: number, side: number
   const s = side / size;
   return warpToChip(image, { a: s, b: 0, tx: cx - side / 2 + s / 2 - 0.5, ty: cy - side / 2 + s / 2 - 0.5 }, size);
 }
+
+/** Mirrors a size x size RGB chip left to right. */
+export function mirrorChip(chip: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(chip.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const from = (y * size + x) * 3;
+      const to = (y * size + size - 1 - x) * 3;
+      out[to] = chip[from]!;
+      out[to + 1] = chip[from + 1]!;
+      out[to + 2] = chip[from + 2]!;
+    }
+  }
+  return out;
+}

@@ -34,7 +34,7 @@ const DLIB_MEAN_FACE_POINTS: readonly Point[] = [
 ];
 
 /** Scale about the template centre and vertical shift in chip pixels, chosen on LFW View 1. */
-export const TEMPLATE_ADJUSTMENT = { scale: 1, shiftY: 0 };
+export const TEMPLATE_ADJUSTMENT = { scale: 1.12, shiftY: 0 };
 
 export function dlibChipTemplate(size = 150, padding = 0.25, adjust = TEMPLATE_ADJUSTMENT): Point[] {
   const raw = DLIB_MEAN_FACE_POINTS.map((p) => ({
@@ -56,33 +56,38 @@ export const DLIB_RESNET_SPEC: EmbedderSpec = {
 /** dlib subtracts these channel means and divides by 256. */
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
 
+/** A conv layer with dlib's affine "scale" layer (its folded batch norm) folded into filters and bias. */
 interface ConvLayer {
   filters: tf.Tensor4D;
   bias: tf.Tensor1D;
-  scale: tf.Tensor1D;
-  offset: tf.Tensor1D;
 }
 interface Residual {
   conv1: ConvLayer;
   conv2: ConvLayer;
 }
 
+/**
+ * conv(x, W) + b, then * s + o  ==  conv(x, W * s) + (b * s + o): folding the scale layer at load time
+ * turns each layer into one fused conv. The folded tensors are new: the embedder owns and disposes them.
+ */
 function convLayer(map: tf.NamedTensorMap, prefix: string): ConvLayer {
-  return {
-    filters: requireTensor(map, `${prefix}/conv/filters`, 4),
-    bias: requireTensor(map, `${prefix}/conv/bias`, 1),
-    scale: requireTensor(map, `${prefix}/scale/weights`, 1),
-    offset: requireTensor(map, `${prefix}/scale/biases`, 1),
-  };
+  const filters = requireTensor<tf.Tensor4D>(map, `${prefix}/conv/filters`, 4);
+  const bias = requireTensor<tf.Tensor1D>(map, `${prefix}/conv/bias`, 1);
+  const scale = requireTensor<tf.Tensor1D>(map, `${prefix}/scale/weights`, 1);
+  const offset = requireTensor<tf.Tensor1D>(map, `${prefix}/scale/biases`, 1);
+  return tf.tidy(() => ({
+    filters: tf.mul<tf.Tensor4D>(filters, scale),
+    bias: tf.add<tf.Tensor1D>(tf.mul(bias, scale), offset),
+  }));
 }
 function residualParams(map: tf.NamedTensorMap, prefix: string): Residual {
   return { conv1: convLayer(map, `${prefix}/conv1`), conv2: convLayer(map, `${prefix}/conv2`) };
 }
 
-/** conv -> bias -> affine "scale" layer (dlib's folded batch norm) -> optional ReLU. */
+/** Stride-2 convolutions are 'valid' (they down-sample), stride-1 are 'same'. */
 function conv(x: tf.Tensor4D, l: ConvLayer, stride: 1 | 2, relu: boolean): tf.Tensor4D {
-  const out = tf.add(tf.mul(tf.add(tf.conv2d(x, l.filters, stride, stride === 2 ? 'valid' : 'same'), l.bias), l.scale), l.offset) as tf.Tensor4D;
-  return relu ? tf.relu(out) : out;
+  const pad = stride === 2 ? 'valid' : 'same';
+  return tf.fused.conv2d({ x, filter: l.filters, strides: stride, pad, bias: l.bias, activation: relu ? 'relu' : 'linear' });
 }
 
 function residual(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
@@ -110,7 +115,9 @@ export class DlibResNetEmbedder implements Embedder {
   private readonly stem: ConvLayer;
   private readonly fc: tf.Tensor2D;
 
-  private constructor(private readonly weights: tf.NamedTensorMap) {
+  private constructor(weights: tf.NamedTensorMap) {
+    const count = Object.keys(weights).length;
+    if (count !== 117) throw new FaceError('MODEL_LOAD_FAILED', `dlib ResNet manifest has ${count} tensors, expected 117`);
     this.stem = convLayer(weights, 'conv32_down');
     const layout: Array<[string, boolean]> = [
       ['conv32_1', false], ['conv32_2', false], ['conv32_3', false],
@@ -120,9 +127,7 @@ export class DlibResNetEmbedder implements Embedder {
       ['conv256_down_out', true],
     ];
     this.blocks = layout.map(([name, down]) => ({ down, params: residualParams(weights, name) }));
-    this.fc = requireTensor(weights, 'fc', 2);
-    const count = Object.keys(weights).length;
-    if (count !== 117) throw new FaceError('MODEL_LOAD_FAILED', `dlib ResNet manifest has ${count} tensors, expected 117`);
+    this.fc = tf.clone(requireTensor<tf.Tensor2D>(weights, 'fc', 2));
   }
 
   /** Loads and checks the weights. The backend must already be initialised (see initBackend). */
@@ -130,14 +135,15 @@ export class DlibResNetEmbedder implements Embedder {
     const weights = loadWeights(DLIB_RESNET_WEIGHTS);
     try {
       return new DlibResNetEmbedder(weights);
-    } catch (error) {
+    } finally {
+      // the embedder keeps folded copies; the raw tensors are not needed after construction
       tf.dispose(weights);
-      throw error;
     }
   }
 
   dispose(): void {
-    tf.dispose(this.weights);
+    tf.dispose([this.stem.filters, this.stem.bias, this.fc]);
+    for (const { params } of this.blocks) tf.dispose([params.conv1.filters, params.conv1.bias, params.conv2.filters, params.conv2.bias]);
   }
 
   embed(chips: readonly Uint8Array[]): Float32Array[] {

@@ -1,13 +1,14 @@
 /**
  * MTCNN face detection (Zhang et al., 2016): an image pyramid scanned by P-Net, candidates refined by
- * R-Net on 24x24 crops and by O-Net on 48x48 crops, which also places five landmarks. Crops are cut with
- * tf.image.cropAndResize, never a canvas.
+ * R-Net on 24x24 crops and by O-Net on 48x48 crops, which also places five landmarks. Crops are cut from
+ * the decoded bytes (crops.ts), never a canvas.
  */
 import { FaceError } from '../errors.js';
 import { tf } from '../tf.js';
 import type { Face, Point, RgbImage } from '../types.js';
 import { loadWeights, type WeightSource } from '../weights.js';
 import { type Candidate, type Offsets, nonMaxSuppression, regressBox, squareBox } from './boxes.js';
+import { mtcnnCrops } from './crops.js';
 import { type MtcnnParams, mtcnnParams, runONet, runPNet, runRNet } from './networks.js';
 
 export const MTCNN_WEIGHTS: WeightSource = {
@@ -92,8 +93,8 @@ export class MtcnnDetector {
     const pixels = tf.tensor4d(Float32Array.from(image.data), [1, height, width, 3]);
     try {
       const proposals = this.propose(pixels, width, height, opts);
-      const refined = this.refine(pixels, width, height, proposals, opts.thresholds[1]);
-      return this.finish(pixels, width, height, refined, opts.thresholds[2]);
+      const refined = this.refine(image, proposals, opts.thresholds[1]);
+      return this.finish(image, refined, opts.thresholds[2]);
     } finally {
       pixels.dispose();
     }
@@ -142,14 +143,11 @@ export class MtcnnDetector {
   }
 
   /** Stage 2: R-Net on 24x24 crops; threshold, NMS, regression, squaring. */
-  private refine(pixels: tf.Tensor4D, width: number, height: number, boxes: Candidate[], threshold: number): Candidate[] {
+  private refine(image: RgbImage, boxes: Candidate[], threshold: number): Candidate[] {
     const kept: Proposal[] = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const { prob, offsets } = tf.tidy(() => {
-        const crops = cropBoxes(pixels, width, height, batch, 24);
-        return runRNet(normaliseAndTranspose(crops), this.params.rnet);
-      });
+      const { prob, offsets } = tf.tidy(() => runRNet(cropTensor(image, batch, 24), this.params.rnet));
       const probData = prob.dataSync();
       const offsetData = offsets.dataSync();
       tf.dispose([prob, offsets]);
@@ -163,14 +161,11 @@ export class MtcnnDetector {
   }
 
   /** Stage 3: O-Net on 48x48 crops gives the final score, box regression and five landmarks. */
-  private finish(pixels: tf.Tensor4D, width: number, height: number, boxes: Candidate[], threshold: number): Face[] {
+  private finish(image: RgbImage, boxes: Candidate[], threshold: number): Face[] {
     const found: Array<Candidate & { landmarks: Point[] }> = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const { prob, offsets, landmarks } = tf.tidy(() => {
-        const crops = cropBoxes(pixels, width, height, batch, 48);
-        return runONet(normaliseAndTranspose(crops), this.params.onet);
-      });
+      const { prob, offsets, landmarks } = tf.tidy(() => runONet(cropTensor(image, batch, 48), this.params.onet));
       const probData = prob.dataSync();
       const offsetData = offsets.dataSync();
       const landmarkData = landmarks.dataSync();
@@ -189,22 +184,13 @@ export class MtcnnDetector {
       });
     }
     return nonMaxSuppression(found, 0.7, 'min')
-      .map((k) => toFace(found[k]!, width, height))
+      .map((k) => toFace(found[k]!, image.width, image.height))
       .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
   }
 }
 
-/**
- * Cuts square boxes out of the image and resizes them to size x size. Boxes may extend past the image:
- * outside pixels read as 0 (black), like MTCNN's zero padding. Large boxes are sampled at up to 4x the
- * target and average-pooled down, so the small crops are not aliased.
- */
-function cropBoxes(pixels: tf.Tensor4D, width: number, height: number, boxes: Candidate[], size: number): tf.Tensor4D {
-  const largest = boxes.reduce((m, b) => Math.max(m, b.x2 - b.x1, b.y2 - b.y1), 0);
-  const factor = Math.min(4, Math.max(1, Math.floor(largest / size)));
-  const coords = boxes.map((b) => [b.y1 / (height - 1), b.x1 / (width - 1), (b.y2 - 1) / (height - 1), (b.x2 - 1) / (width - 1)]);
-  const crops = tf.image.cropAndResize(pixels, tf.tensor2d(coords, [boxes.length, 4]), new Array<number>(boxes.length).fill(0), [size * factor, size * factor], 'bilinear', 0);
-  return factor > 1 ? tf.avgPool(crops, factor, factor, 'valid') : crops;
+function cropTensor(image: RgbImage, boxes: Candidate[], size: number): tf.Tensor4D {
+  return tf.tensor4d(mtcnnCrops(image, boxes, size), [boxes.length, size, size, 3]);
 }
 
 function clamp(value: number, lo: number, hi: number): number {

@@ -85,15 +85,13 @@ export function mtcnnParams(map: tf.NamedTensorMap): MtcnnParams {
 }
 
 function convPrelu(x: tf.Tensor4D, c: ConvParams, alpha: tf.Tensor1D): tf.Tensor4D {
-  return preluOf(tf.add<tf.Tensor4D>(tf.conv2d(x, c.filters, 1, 'valid'), c.bias), alpha);
+  return tf.fused.conv2d({ x, filter: c.filters, strides: 1, pad: 'valid', bias: c.bias, activation: 'prelu', preluActivationWeights: alpha });
 }
-/** PReLU with one learned slope per channel (the last axis), broadcast over the rest. */
-function preluOf<T extends tf.Tensor>(x: T, alpha: tf.Tensor1D): T {
-  return tf.prelu(x, alpha as unknown as T);
-}
-
 function dense(x: tf.Tensor2D, p: FcParams): tf.Tensor2D {
-  return tf.add(tf.matMul(x, p.weights), p.bias);
+  return tf.fused.matMul({ a: x, b: p.weights, bias: p.bias }) as tf.Tensor2D;
+}
+function densePrelu(x: tf.Tensor2D, p: FcParams, alpha: tf.Tensor1D): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: p.weights, bias: p.bias, activation: 'prelu', preluActivationWeights: alpha }) as tf.Tensor2D;
 }
 function flatten(x: tf.Tensor4D): tf.Tensor2D {
   const [n, h, w, c] = x.shape;
@@ -107,9 +105,9 @@ export function runPNet(x: tf.Tensor4D, p: PNetParams): { prob: tf.Tensor3D; off
     out = tf.maxPool(out, 2, 2, 'same');
     out = convPrelu(out, p.conv2, p.prelu2);
     out = convPrelu(out, p.conv3, p.prelu3);
-    const logits = tf.add(tf.conv2d(out, p.conv4_1.filters, 1, 'valid'), p.conv4_1.bias);
+    const logits = tf.fused.conv2d({ x: out, filter: p.conv4_1.filters, strides: 1, pad: 'valid', bias: p.conv4_1.bias });
     const prob = tf.squeeze(tf.slice(tf.softmax(logits), [0, 0, 0, 1], [-1, -1, -1, 1]), [3]) as tf.Tensor3D;
-    const offsets = tf.add(tf.conv2d(out, p.conv4_2.filters, 1, 'valid'), p.conv4_2.bias) as tf.Tensor4D;
+    const offsets = tf.fused.conv2d({ x: out, filter: p.conv4_2.filters, strides: 1, pad: 'valid', bias: p.conv4_2.bias });
     return { prob, offsets };
   });
 }
@@ -122,7 +120,7 @@ export function runRNet(x: tf.Tensor4D, p: RNetParams): { prob: tf.Tensor1D; off
     out = convPrelu(out, p.conv2, p.prelu2);
     out = tf.maxPool(out, 3, 2, 'valid');
     out = convPrelu(out, p.conv3, p.prelu3);
-    const features = preluOf(dense(flatten(out), p.fc1), p.prelu4);
+    const features = densePrelu(flatten(out), p.fc1, p.prelu4);
     const prob = tf.squeeze(tf.slice(tf.softmax(dense(features, p.fc2_1)), [0, 1], [-1, 1]), [1]) as tf.Tensor1D;
     return { prob, offsets: dense(features, p.fc2_2) };
   });
@@ -144,7 +142,7 @@ export function runONet(
     out = convPrelu(out, p.conv3, p.prelu3);
     out = tf.maxPool(out, 2, 2, 'same');
     out = convPrelu(out, p.conv4, p.prelu4);
-    const features = preluOf(dense(flatten(out), p.fc1), p.prelu5);
+    const features = densePrelu(flatten(out), p.fc1, p.prelu5);
     const prob = tf.squeeze(tf.slice(tf.softmax(dense(features, p.fc2_1)), [0, 1], [-1, 1]), [1]) as tf.Tensor1D;
     return { prob, offsets: dense(features, p.fc2_2), landmarks: dense(features, p.fc2_3) };
   });
