@@ -1,0 +1,85 @@
+/**
+ * The `facegate` command line: detect, embed and verify on image files (JSON on stdout), and serve.
+ * On bad input it prints one line `facegate: CODE: message` on stderr and exits with status 2.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { FacePipeline, isFaceError, parseBackendRequest } from '../models/index.js';
+
+const USAGE = `usage:
+  facegate detect IMAGE                      every face: box, score, 5 landmarks
+  facegate embed IMAGE                       128-d unit embedding of the largest face
+  facegate verify REFERENCE PROBE [--threshold T]
+                                             same person? similarity, match, threshold
+  facegate serve                             start the GraphQL server (see README for its variables)
+options:
+  --backend auto|tensorflow|wasm|cpu         TF.js backend (default auto: native if installed, else wasm)
+  --threshold T                              cosine-similarity threshold for verify
+  -h, --help`;
+
+class UsageError extends Error {}
+
+async function readImage(file: string | undefined): Promise<Buffer> {
+  if (!file) throw new UsageError('missing image path');
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      backend: { type: 'string' },
+      threshold: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...files] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'serve') {
+    const { serve } = await import('./serve.js');
+    await serve();
+    return;
+  }
+  const expected = { detect: 1, embed: 1, verify: 2 }[command];
+  if (expected === undefined) throw new UsageError(`unknown command "${command}"`);
+  if (files.length !== expected) throw new UsageError(`${command} takes ${expected} image path${expected > 1 ? 's' : ''}`);
+  let threshold: number | undefined;
+  if (values.threshold !== undefined) {
+    threshold = Number(values.threshold);
+    if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new UsageError('--threshold must be a number in [-1, 1]');
+  }
+  const images = await Promise.all(files.map(readImage));
+  const pipeline = await FacePipeline.load({ backend: parseBackendRequest(values.backend) });
+  try {
+    const result =
+      command === 'detect'
+        ? await pipeline.detect(images[0]!)
+        : command === 'embed'
+          ? await pipeline.embed(images[0]!)
+          : await pipeline.verify(images[0]!, images[1]!, threshold === undefined ? {} : { threshold });
+    process.stdout.write(`${JSON.stringify({ backend: pipeline.backend, model: pipeline.model.name, ...result }, null, 2)}\n`);
+  } finally {
+    pipeline.dispose();
+  }
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`facegate: BAD_REQUEST: ${error.message}\n${USAGE}\n`);
+    process.exitCode = 2;
+  } else if (isFaceError(error)) {
+    process.stderr.write(`facegate: ${error.code}: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`facegate: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+});
