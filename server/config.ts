@@ -1,0 +1,265 @@
+/**
+ * Server configuration: `process.env` is parsed once into a typed, validated, nested object. Every bad
+ * variable is reported at once (`ConfigError`), so a deployment fails at boot with the full list instead
+ * of one variable per restart. `CONFIG_VARIABLES` documents each variable; the README table follows it.
+ *
+ * Tests build their own config with `loadConfig({ ...env })` and never touch `process.env`;
+ * `getConfig()` memoises the process-wide one and `resetConfig()` forgets it.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_DECODE_LIMITS, DEFAULT_THRESHOLD } from '../models/index.js';
+
+export type Backend = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  http: {
+    /** Interface to listen on. */
+    host: string;
+    /** TCP port; 0 picks a free one (tests). */
+    port: number;
+    /** Serve GraphiQL on GET /graphql from a browser. */
+    graphiql: boolean;
+    /** CORS: `false` = no CORS headers (same origin only), `'*'` = any origin, or a list of origins. */
+    cors: false | '*' | string[];
+    /** Largest request body accepted, in bytes (uploads plus the operation). */
+    maxBodyBytes: number;
+    /** How long graceful shutdown waits for in-flight requests and jobs before closing them. */
+    shutdownTimeoutMs: number;
+    /** Directory of the built web client (served at `/` when it holds an index.html), or null. */
+    clientDir: string | null;
+  };
+  pool: {
+    /** Inference worker threads; each loads its own backend and models. */
+    workers: number;
+    /** Jobs that may wait for a worker; beyond that, requests fail fast with OVERLOADED. */
+    maxQueue: number;
+    /** Deadline of one job, from submission to result (TIMEOUT past it). */
+    jobTimeoutMs: number;
+    /** Deadline for a worker to load its models. */
+    startTimeoutMs: number;
+    /** TF.js backend the workers ask for. */
+    backend: Backend;
+  };
+  limits: {
+    /** Largest upload per file, bytes. */
+    maxUploadBytes: number;
+    /** Largest image, in pixels (checked before a full decode). */
+    maxPixels: number;
+    /** Files per request (multipart). */
+    maxFiles: number;
+    /** GraphQL selection depth. */
+    maxDepth: number;
+    /** GraphQL aliases per operation. */
+    maxAliases: number;
+    /** GraphQL tokens per document. */
+    maxTokens: number;
+    /** GraphQL cost (graphql-armor cost model). */
+    maxCost: number;
+    /** GraphQL directives per operation. */
+    maxDirectives: number;
+  };
+  verify: {
+    /** Default cosine-similarity threshold of `verify` (a request may pass its own). */
+    threshold: number;
+  };
+  ws: {
+    /** Largest WebSocket message, bytes. */
+    maxPayloadBytes: number;
+    /** graphql-ws keep-alive ping interval. */
+    keepAliveMs: number;
+    /** How long a socket may stay open without `connection_init`. */
+    connectionInitWaitTimeoutMs: number;
+  };
+  log: {
+    level: LogLevel;
+  };
+}
+
+/** One documented environment variable. `defaultText` is what the README shows. */
+export interface VariableSpec {
+  name: string;
+  defaultText: string;
+  description: string;
+}
+
+const availableCores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+
+/** The package root: `server/..` in source, `dist/server/../..` once built. */
+export const packageRoot = ((): string => {
+  const up = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  return path.basename(up) === 'dist' ? path.dirname(up) : up;
+})();
+
+export const CONFIG_VARIABLES: readonly VariableSpec[] = [
+  { name: 'FACEGATE_HOST', defaultText: '`0.0.0.0`', description: 'Interface to listen on.' },
+  { name: 'FACEGATE_PORT', defaultText: '`4000` (or `PORT`)', description: 'HTTP and WebSocket port (one port for both); `0` picks a free port.' },
+  { name: 'FACEGATE_WORKERS', defaultText: 'one per core (1 with `FACEGATE_BACKEND=tensorflow`)', description: 'Inference worker threads; each loads its backend and models once (~150 MB each). Inside a container with a CPU quota, set it to the quota.' },
+  { name: 'FACEGATE_QUEUE_LIMIT', defaultText: '`32`', description: 'Jobs that may wait for a worker (a `verify` is two jobs). When full, requests fail at once with `OVERLOADED` (HTTP 503, `Retry-After: 1`).' },
+  { name: 'FACEGATE_JOB_TIMEOUT_MS', defaultText: '`30000`', description: 'Deadline per inference job, queueing included; past it the request fails with `TIMEOUT` and a worker still running it is replaced.' },
+  { name: 'FACEGATE_WORKER_START_TIMEOUT_MS', defaultText: '`120000`', description: 'Deadline for a worker to load its backend and models.' },
+  { name: 'FACEGATE_BACKEND', defaultText: '`auto`', description: 'TF.js backend of the workers: `auto` (tfjs-node-gpu or tfjs-node when installed and loadable, else wasm), `tensorflow`, `wasm`, or `cpu` (pure JS, 10-30x slower; only when asked for).' },
+  { name: 'FACEGATE_THRESHOLD', defaultText: "the library's `DEFAULT_THRESHOLD`", description: 'Default cosine-similarity threshold of `verify`, in [-1, 1].' },
+  { name: 'FACEGATE_MAX_UPLOAD_BYTES', defaultText: '`15728640` (15 MiB)', description: 'Largest uploaded file.' },
+  { name: 'FACEGATE_MAX_PIXELS', defaultText: '`40000000`', description: 'Largest image in pixels, checked from the header before decoding.' },
+  { name: 'FACEGATE_MAX_FILES', defaultText: '`2`', description: 'Most files in one multipart request.' },
+  { name: 'FACEGATE_MAX_DEPTH', defaultText: '`8`', description: 'GraphQL query depth limit (graphql-armor).' },
+  { name: 'FACEGATE_MAX_ALIASES', defaultText: '`5`', description: 'GraphQL aliases per operation (graphql-armor).' },
+  { name: 'FACEGATE_MAX_TOKENS', defaultText: '`1000`', description: 'GraphQL tokens per document (graphql-armor).' },
+  { name: 'FACEGATE_MAX_COST', defaultText: '`5000`', description: 'GraphQL query cost limit (graphql-armor).' },
+  { name: 'FACEGATE_MAX_DIRECTIVES', defaultText: '`10`', description: 'GraphQL directives per operation (graphql-armor).' },
+  { name: 'FACEGATE_CORS_ORIGINS', defaultText: 'empty (no CORS)', description: 'Comma-separated allowed origins, or `*`. Empty: no CORS headers; the bundled client is same-origin and needs none.' },
+  { name: 'FACEGATE_GRAPHIQL', defaultText: '`true`', description: 'Serve GraphiQL at `/graphql` to browsers.' },
+  { name: 'FACEGATE_CLIENT_DIR', defaultText: '`dist/client`', description: 'Built web client served at `/` when it contains `index.html`; `none` disables it.' },
+  { name: 'FACEGATE_SHUTDOWN_TIMEOUT_MS', defaultText: '`10000`', description: 'On SIGTERM/SIGINT: how long to drain in-flight requests and jobs before closing them.' },
+  { name: 'FACEGATE_WS_MAX_PAYLOAD_BYTES', defaultText: '`4194304`', description: 'Largest WebSocket message.' },
+  { name: 'FACEGATE_LOG_LEVEL', defaultText: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads variables, collecting every problem instead of stopping at the first. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) return this.fail(name, `must be an integer, got ${JSON.stringify(raw)}`, fallback);
+    const value = Number(raw);
+    if (value < min || value > max) return this.fail(name, `must be between ${min} and ${max}, got ${value}`, fallback);
+    return value;
+  }
+
+  float(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) return this.fail(name, `must be a number, got ${JSON.stringify(raw)}`, fallback);
+    if (value < min || value > max) return this.fail(name, `must be between ${min} and ${max}, got ${value}`, fallback);
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.raw(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    return this.fail(name, `must be true or false, got ${JSON.stringify(raw)}`, fallback);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    return this.fail(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`, fallback);
+  }
+
+  fail<T>(name: string, problem: string, fallback: T): T {
+    this.problems.push(`${name} ${problem}`);
+    return fallback;
+  }
+}
+
+function parseCors(reader: EnvReader): Config['http']['cors'] {
+  const raw = reader.raw('FACEGATE_CORS_ORIGINS');
+  if (raw === undefined) return false;
+  if (raw === '*') return '*';
+  const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let ok = false;
+    try {
+      ok = new URL(origin).origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok) reader.fail('FACEGATE_CORS_ORIGINS', `has ${JSON.stringify(origin)}, which is not an origin like https://example.com`, null);
+  }
+  return origins;
+}
+
+/** Parses and validates a configuration from environment variables (default: `process.env`). */
+export function loadConfig(env: Env = process.env): Config {
+  const r = new EnvReader(env);
+  const port = r.raw('FACEGATE_PORT') === undefined && r.raw('PORT') !== undefined ? r.int('PORT', 4000, 0, 65535) : r.int('FACEGATE_PORT', 4000, 0, 65535);
+  const maxUploadBytes = r.int('FACEGATE_MAX_UPLOAD_BYTES', DEFAULT_DECODE_LIMITS.maxBytes, 1024, 1_000_000_000);
+  const maxFiles = r.int('FACEGATE_MAX_FILES', 2, 1, 16);
+  const clientDirRaw = r.raw('FACEGATE_CLIENT_DIR');
+  const backend = r.oneOf<Backend>('FACEGATE_BACKEND', 'auto', ['auto', 'tensorflow', 'wasm', 'cpu']);
+  // tfjs-node(-gpu)'s native addon loads in one thread of a process only (tfjs#2079, #8388).
+  const workers = r.int('FACEGATE_WORKERS', backend === 'tensorflow' ? 1 : availableCores(), 1, 256);
+
+  const config: Config = {
+    http: {
+      host: r.raw('FACEGATE_HOST') ?? '0.0.0.0',
+      port,
+      graphiql: r.bool('FACEGATE_GRAPHIQL', true),
+      cors: parseCors(r),
+      // The files, plus room for the operations and map fields and the multipart framing.
+      maxBodyBytes: maxUploadBytes * maxFiles + 1024 * 1024,
+      shutdownTimeoutMs: r.int('FACEGATE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+      clientDir:
+        clientDirRaw === 'none' ? null : path.resolve(packageRoot, clientDirRaw ?? path.join('dist', 'client')),
+    },
+    pool: {
+      workers,
+      maxQueue: r.int('FACEGATE_QUEUE_LIMIT', 32, 0, 100_000),
+      jobTimeoutMs: r.int('FACEGATE_JOB_TIMEOUT_MS', 30_000, 1, 3_600_000),
+      startTimeoutMs: r.int('FACEGATE_WORKER_START_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+      backend,
+    },
+    limits: {
+      maxUploadBytes,
+      maxPixels: r.int('FACEGATE_MAX_PIXELS', DEFAULT_DECODE_LIMITS.maxPixels, 1, 2_000_000_000),
+      maxFiles,
+      maxDepth: r.int('FACEGATE_MAX_DEPTH', 8, 1, 100),
+      maxAliases: r.int('FACEGATE_MAX_ALIASES', 5, 0, 1000),
+      maxTokens: r.int('FACEGATE_MAX_TOKENS', 1000, 10, 100_000),
+      maxCost: r.int('FACEGATE_MAX_COST', 5000, 1, 10_000_000),
+      maxDirectives: r.int('FACEGATE_MAX_DIRECTIVES', 10, 0, 1000),
+    },
+    verify: {
+      threshold: r.float('FACEGATE_THRESHOLD', DEFAULT_THRESHOLD, -1, 1),
+    },
+    ws: {
+      maxPayloadBytes: r.int('FACEGATE_WS_MAX_PAYLOAD_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      keepAliveMs: 12_000,
+      connectionInitWaitTimeoutMs: 3_000,
+    },
+    log: {
+      level: r.oneOf<LogLevel>('FACEGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, parsed from `process.env` on first use. */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** Forgets the memoised configuration (tests). */
+export function resetConfig(): void {
+  cached = undefined;
+}

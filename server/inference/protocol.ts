@@ -1,0 +1,38 @@
+/** Jobs the inference worker answers, and what it reports when ready. Shared by both threads. */
+import type { Face } from '../../models/types.js';
+
+export interface WorkerInfo {
+  backend: string;
+  model: { name: string; dimensions: number; inputSize: number };
+}
+
+/** Raw RGB pixels as they travel to a worker (the buffer is transferred). */
+export interface PixelsPayload {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface DetectFacesValue {
+  faces: Face[];
+  detectMs: number;
+}
+
+export interface EmbedLargestFaceValue {
+  faces: Face[];
+  face: Face;
+  embedding: Float32Array;
+  timings: { detectMs: number; alignMs: number; embedMs: number };
+}
+
+/** A video frame: like `EmbedLargestFaceValue`, but no face is a result (`face`/`embedding` null), not an error. */
+export interface AnalyseFrameValue {
+  faces: Face[];
+  face: Face | null;
+  embedding: Float32Array | null;
+  timings: { detectMs: number; alignMs: number; embedMs: number };
+}
+
+export const JOB_DETECT = 'detectFaces';
+export const JOB_EMBED = 'embedLargestFace';
+export const JOB_ANALYSE = 'analyseFrame';

@@ -1,0 +1,76 @@
+/**
+ * The inference worker thread: one `FacePipeline` (backend + MTCNN + embedder) loaded at start, then
+ * `detectFaces` / `embedLargestFace` jobs on raw RGB pixels decoded by the main thread.
+ */
+import { workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { FacePipeline, isFaceError } from '../../models/index.js';
+import type { RgbImage } from '../../models/types.js';
+import type { Backend } from '../config.js';
+import { serveJobs } from '../pool/runtime.js';
+import {
+  JOB_ANALYSE,
+  JOB_DETECT,
+  JOB_EMBED,
+  type AnalyseFrameValue,
+  type DetectFacesValue,
+  type EmbedLargestFaceValue,
+  type PixelsPayload,
+  type WorkerInfo,
+} from './protocol.js';
+
+export interface InferenceWorkerData {
+  backend: Backend;
+}
+
+const { backend } = (workerData ?? { backend: 'auto' }) as InferenceWorkerData;
+
+function toImage(payload: PixelsPayload): RgbImage {
+  return { width: payload.width, height: payload.height, data: payload.data };
+}
+
+serveJobs(async () => {
+  const pipeline = await FacePipeline.load({ backend });
+  const embedLargest = (payload: PixelsPayload): EmbedLargestFaceValue => {
+    const result = pipeline.embedLargestFace(toImage(payload));
+    return {
+      faces: result.faces,
+      face: result.face,
+      // A copy of 128 floats: never hand out a view of memory the backend may own.
+      embedding: Float32Array.from(result.embedding),
+      timings: { detectMs: result.timings.detectMs, alignMs: result.timings.alignMs, embedMs: result.timings.embedMs },
+    };
+  };
+  const info: WorkerInfo = {
+    backend: pipeline.backend,
+    model: { name: pipeline.model.name, dimensions: pipeline.model.dimensions, inputSize: pipeline.model.inputSize },
+  };
+  return {
+    info,
+    handlers: {
+      [JOB_DETECT]: (payload: PixelsPayload) => {
+        const started = performance.now();
+        const faces = pipeline.detectFaces(toImage(payload));
+        const value: DetectFacesValue = { faces, detectMs: performance.now() - started };
+        return { value };
+      },
+      [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedLargest(payload) }),
+      [JOB_ANALYSE]: (payload: PixelsPayload) => {
+        const started = performance.now();
+        try {
+          const value: AnalyseFrameValue = embedLargest(payload);
+          return { value };
+        } catch (error) {
+          if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;
+          const value: AnalyseFrameValue = {
+            faces: [],
+            face: null,
+            embedding: null,
+            timings: { detectMs: performance.now() - started, alignMs: 0, embedMs: 0 },
+          };
+          return { value };
+        }
+      },
+    },
+  };
+});

@@ -1,0 +1,324 @@
+/**
+ * Live verification sessions. A session holds a reference face's embedding; webcam frames arrive over
+ * the socket and are scored against it. Latest frame wins: while one frame is being analysed, a newer
+ * frame replaces the pending one (never a growing queue) and the replaced frame counts as dropped. A
+ * session has at most one analysis in flight. Sessions end when their subscriber goes away, on stop,
+ * and after an idle timeout; their number is capped per server and per owner (a connection).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { isFaceError, type Face, type ImageInfo } from '../../models/index.js';
+import { ServiceError, type ApiErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Channel } from './channel.js';
+
+export interface LiveLimits {
+  /** Live sessions per server. */
+  maxSessions: number;
+  /** Live sessions per owner (a WebSocket connection, or an HTTP client address). */
+  maxSessionsPerOwner: number;
+  /** A session with no frame and no subscriber for this long is closed. */
+  idleTimeoutMs: number;
+  /** Largest decoded frame message (bytes of image data). */
+  maxFrameBytes: number;
+  /** Frames accepted per second per session (token bucket, bursts up to one second's worth). */
+  maxFps: number;
+}
+
+/** What the analyser reports for one frame. */
+export interface FrameAnalysis {
+  image: ImageInfo;
+  /** Every face, largest first (empty when none). */
+  faces: Face[];
+  /** Unit embedding of the largest face, or null when there is no face. */
+  embedding: Float32Array | null;
+}
+
+export type FrameAnalyser = (frame: Uint8Array, signal: AbortSignal) => Promise<FrameAnalysis>;
+
+export interface ReferenceFace {
+  image: ImageInfo;
+  face: Face;
+  faceCount: number;
+  embedding: Float32Array;
+  model: string;
+}
+
+export interface LiveFrameResult {
+  sessionId: string;
+  /** The sequence number submitFrame returned for this frame. */
+  sequence: number;
+  image: ImageInfo | null;
+  faces: Face[];
+  /** Cosine similarity of the largest face to the reference; null without a face. */
+  similarity: number | null;
+  match: boolean | null;
+  threshold: number;
+  /** From the frame's arrival to its result, milliseconds. */
+  latencyMs: number;
+  /** Frames processed so far in this session, this one included. */
+  processed: number;
+  /** Frames dropped so far (replaced while waiting, or refused by the frame-rate limit). */
+  dropped: number;
+  /** Set when this frame could not be analysed; the session goes on. */
+  error: { code: ApiErrorCode; message: string } | null;
+}
+
+export interface LiveSessionInfo {
+  id: string;
+  reference: ReferenceFace;
+  threshold: number;
+  expiresAt: Date;
+}
+
+export interface SubmitResult {
+  sessionId: string;
+  sequence: number;
+  /** False when the frame-rate limit refused the frame (it counts as dropped). */
+  accepted: boolean;
+  dropped: number;
+}
+
+export interface LiveObserver {
+  sessionsChanged(active: number): void;
+  frameProcessed(latencyMs: number): void;
+  frameDropped(reason: 'replaced' | 'rate_limited'): void;
+}
+
+interface PendingFrame {
+  sequence: number;
+  bytes: Uint8Array;
+  receivedAt: number;
+}
+
+class LiveSession {
+  nextSequence = 1;
+  pending: PendingFrame | undefined;
+  inFlight: AbortController | undefined;
+  processed = 0;
+  dropped = 0;
+  tokens: number;
+  lastRefill = performance.now();
+  idleTimer: NodeJS.Timeout | undefined;
+  readonly subscribers = new Set<Channel<LiveFrameResult>>();
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly owner: string,
+    readonly reference: ReferenceFace,
+    readonly threshold: number,
+    maxFps: number,
+  ) {
+    this.tokens = maxFps;
+  }
+}
+
+export class LiveSessionManager {
+  private readonly sessions = new Map<string, LiveSession>();
+
+  constructor(
+    private readonly limits: LiveLimits,
+    private readonly analyse: FrameAnalyser,
+    private readonly observer?: LiveObserver,
+    private readonly logger?: Logger,
+  ) {}
+
+  get active(): number {
+    return this.sessions.size;
+  }
+
+  /** Analyses in flight across sessions (0 once every session is idle or gone). */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.inFlight) n++;
+    return n + this.orphans;
+  }
+
+  /** Analyses still running for sessions that have ended; their results are discarded. */
+  private orphans = 0;
+
+  start(owner: string, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+    if (this.sessions.size >= this.limits.maxSessions) {
+      throw new ServiceError('OVERLOADED', `The server already runs ${this.limits.maxSessions} live sessions; retry later`);
+    }
+    let owned = 0;
+    for (const s of this.sessions.values()) if (s.owner === owner) owned++;
+    if (owned >= this.limits.maxSessionsPerOwner) {
+      throw new ServiceError('OVERLOADED', `At most ${this.limits.maxSessionsPerOwner} live sessions per connection`);
+    }
+    const session = new LiveSession(randomUUID(), owner, reference, threshold, this.limits.maxFps);
+    this.sessions.set(session.id, session);
+    this.touch(session);
+    this.observer?.sessionsChanged(this.sessions.size);
+    this.logger?.info({ sessionId: session.id, owner, active: this.sessions.size }, 'live session started');
+    return this.info(session);
+  }
+
+  info(session: LiveSession): LiveSessionInfo {
+    return {
+      id: session.id,
+      reference: session.reference,
+      threshold: session.threshold,
+      expiresAt: new Date(Date.now() + this.limits.idleTimeoutMs),
+    };
+  }
+
+  private get(sessionId: string): LiveSession {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new ServiceError('SESSION_NOT_FOUND', `No live session ${sessionId} (it ended, expired or never existed)`);
+    return session;
+  }
+
+  /** Queues a frame (replacing any frame still waiting) and returns its sequence number. */
+  submit(sessionId: string, bytes: Uint8Array): SubmitResult {
+    const session = this.get(sessionId);
+    if (bytes.byteLength === 0) throw new ServiceError('BAD_IMAGE', 'The frame is empty');
+    if (bytes.byteLength > this.limits.maxFrameBytes) {
+      throw new ServiceError('IMAGE_TOO_LARGE', `A frame may be at most ${this.limits.maxFrameBytes} bytes; this one is ${bytes.byteLength}`);
+    }
+    this.touch(session);
+    const sequence = session.nextSequence++;
+    if (!this.takeToken(session)) {
+      session.dropped++;
+      this.observer?.frameDropped('rate_limited');
+      return { sessionId, sequence, accepted: false, dropped: session.dropped };
+    }
+    if (session.pending) {
+      session.dropped++;
+      this.observer?.frameDropped('replaced');
+    }
+    session.pending = { sequence, bytes, receivedAt: performance.now() };
+    if (!session.inFlight) void this.drain(session);
+    return { sessionId, sequence, accepted: true, dropped: session.dropped };
+  }
+
+  /** The results of a session, one per processed frame. The session ends when the subscriber leaves. */
+  subscribe(sessionId: string): AsyncIterableIterator<LiveFrameResult> {
+    const session = this.get(sessionId);
+    const channel: Channel<LiveFrameResult> = new Channel(16, () => {
+      session.subscribers.delete(channel);
+      if (session.subscribers.size === 0) this.stop(session.id, 'subscriber left');
+    });
+    session.subscribers.add(channel);
+    this.touch(session);
+    return channel;
+  }
+
+  /** Ends a session: its subscribers complete, a waiting frame is discarded. Idempotent. */
+  stop(sessionId: string, reason = 'stopped'): boolean {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    session.closed = true;
+    session.pending = undefined;
+    clearTimeout(session.idleTimer);
+    this.sessions.delete(sessionId);
+    for (const channel of session.subscribers) channel.close();
+    session.subscribers.clear();
+    this.observer?.sessionsChanged(this.sessions.size);
+    this.logger?.info({ sessionId, reason, processed: session.processed, dropped: session.dropped }, 'live session ended');
+    return true;
+  }
+
+  /** Ends every session of an owner (its connection closed). */
+  closeOwner(owner: string): void {
+    for (const s of [...this.sessions.values()]) if (s.owner === owner) this.stop(s.id, 'connection closed');
+  }
+
+  dispose(): void {
+    for (const id of [...this.sessions.keys()]) this.stop(id, 'server shutting down');
+  }
+
+  private touch(session: LiveSession): void {
+    clearTimeout(session.idleTimer);
+    session.idleTimer = setTimeout(() => {
+      // A subscriber alone does not keep a session alive: frames must keep coming.
+      this.stop(session.id, 'idle timeout');
+    }, this.limits.idleTimeoutMs);
+    session.idleTimer.unref();
+  }
+
+  private takeToken(session: LiveSession): boolean {
+    const now = performance.now();
+    const rate = this.limits.maxFps;
+    session.tokens = Math.min(rate, session.tokens + ((now - session.lastRefill) / 1000) * rate);
+    session.lastRefill = now;
+    if (session.tokens < 1) return false;
+    session.tokens -= 1;
+    return true;
+  }
+
+  /** Analyses the pending frame, then the next one that arrived meanwhile, until none is waiting. */
+  private async drain(session: LiveSession): Promise<void> {
+    while (session.pending && !session.closed) {
+      const frame = session.pending;
+      session.pending = undefined;
+      const controller = new AbortController();
+      session.inFlight = controller;
+      let result: LiveFrameResult;
+      try {
+        const analysis = await this.analyse(frame.bytes, controller.signal);
+        result = this.score(session, frame, analysis);
+      } catch (error) {
+        result = this.failed(session, frame, error);
+      } finally {
+        session.inFlight = undefined;
+      }
+      if (session.closed) return;
+      this.observer?.frameProcessed(result.latencyMs);
+      for (const channel of session.subscribers) channel.push(result);
+    }
+  }
+
+  private score(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
+    session.processed++;
+    let similarity: number | null = null;
+    if (analysis.embedding) {
+      let dot = 0;
+      const ref = session.reference.embedding;
+      for (let i = 0; i < ref.length; i++) dot += ref[i]! * analysis.embedding[i]!;
+      similarity = Math.max(-1, Math.min(1, dot));
+    }
+    return {
+      sessionId: session.id,
+      sequence: frame.sequence,
+      image: analysis.image,
+      faces: analysis.faces,
+      similarity,
+      match: similarity === null ? null : similarity >= session.threshold,
+      threshold: session.threshold,
+      latencyMs: performance.now() - frame.receivedAt,
+      processed: session.processed,
+      dropped: session.dropped,
+      error: null,
+    };
+  }
+
+  private failed(session: LiveSession, frame: PendingFrame, error: unknown): LiveFrameResult {
+    session.processed++;
+    let code: ApiErrorCode = 'INTERNAL';
+    let message = 'The frame could not be analysed';
+    if (error instanceof ServiceError) {
+      code = error.code;
+      message = error.message;
+    } else if (isFaceError(error) && error.code !== 'MODEL_LOAD_FAILED' && error.code !== 'BACKEND_UNAVAILABLE') {
+      code = error.code;
+      message = error.message;
+    } else {
+      this.logger?.error({ err: error, sessionId: session.id }, 'live frame failed');
+    }
+    return {
+      sessionId: session.id,
+      sequence: frame.sequence,
+      image: null,
+      faces: [],
+      similarity: null,
+      match: null,
+      threshold: session.threshold,
+      latencyMs: performance.now() - frame.receivedAt,
+      processed: session.processed,
+      dropped: session.dropped,
+      error: { code, message },
+    };
+  }
+}

@@ -1,0 +1,29 @@
+/** `embed`: the embedding of the largest face in one image. */
+import { builder } from '../builder.js';
+import type { EmbeddingResult } from '../inference/service.js';
+import { FaceRef, guarded, ImageInfoRef, readUpload, StageTimingsRef } from './common.js';
+
+export const EmbeddingRef = builder.objectRef<EmbeddingResult>('Embedding').implement({
+  description: "The largest face's embedding: a unit vector; the cosine similarity of two is their dot product.",
+  fields: (t) => ({
+    image: t.expose('image', { type: ImageInfoRef }),
+    face: t.expose('face', { type: FaceRef, description: 'The face that was embedded (the largest one).' }),
+    faceCount: t.exposeInt('faceCount', { description: 'How many faces the detector found in the image.' }),
+    vector: t.floatList({ description: 'The L2-normalised embedding.', resolve: (e) => Array.from(e.embedding) }),
+    dimensions: t.int({ resolve: (e) => e.embedding.length }),
+    model: t.exposeString('model', { description: 'Embedding model that produced the vector (e.g. dlib-resnet-v1).' }),
+    timings: t.expose('timings', { type: StageTimingsRef }),
+  }),
+});
+
+builder.mutationField('embed', (t) =>
+  t.field({
+    type: EmbeddingRef,
+    description: 'Embeds the largest face of an image. Fails with NO_FACE when there is none.',
+    args: {
+      image: t.arg({ type: 'File', required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      guarded(async () => ctx.deps.inference.embed(await readUpload(args.image, 'image', ctx), ctx.signal)),
+  }),
+);

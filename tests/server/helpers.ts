@@ -1,0 +1,161 @@
+/** Real servers on an ephemeral port and a real HTTP client (fetch + FormData) for the server suites. */
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../server/config.js';
+import { startServer, type RunningServer } from '../../server/app.js';
+import { createLogger } from '../../server/logger.js';
+import { lfwImagePath } from '../support/fixtures.js';
+
+/** Every started server is stopped by `stopAll()` (call it in `afterAll`). */
+const running: RunningServer[] = [];
+
+/**
+ * Starts a server on 127.0.0.1:0 with 2 workers and waits until every worker has loaded its models.
+ * Logs are silent unless FACEGATE_TEST_LOG is set (e.g. `info`).
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    FACEGATE_HOST: '127.0.0.1',
+    FACEGATE_PORT: '0',
+    FACEGATE_WORKERS: '2',
+    FACEGATE_CLIENT_DIR: 'none',
+    FACEGATE_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...env,
+  });
+  const logger = createLogger((process.env.FACEGATE_TEST_LOG as 'info' | undefined) ?? 'silent');
+  const server = await startServer(config, { logger });
+  running.push(server);
+  await server.ready;
+  return server;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.splice(0).map((s) => s.stop('test end')));
+}
+
+export interface GqlResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: T | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; argument?: string; [k: string]: unknown } }[];
+  };
+  ms: number;
+}
+
+async function parse<T>(response: Response, started: number): Promise<GqlResponse<T>> {
+  const text = await response.text();
+  let body: GqlResponse<T>['body'];
+  try {
+    body = JSON.parse(text) as GqlResponse<T>['body'];
+  } catch {
+    throw new Error(`not JSON (HTTP ${response.status}): ${text.slice(0, 300)}`);
+  }
+  return { status: response.status, headers: response.headers, body, ms: performance.now() - started };
+}
+
+/** A plain JSON GraphQL request. */
+export async function gql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GqlResponse<T>> {
+  const started = performance.now();
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return parse<T>(response, started);
+}
+
+export interface UploadFile {
+  bytes: Uint8Array;
+  name?: string;
+  type?: string;
+}
+
+/**
+ * A GraphQL multipart request (the multipart request spec): `operations`, `map`, then one part per file.
+ * `files` maps a variable name to its file; `extraParts` adds parts the map does not mention.
+ */
+export async function upload<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  files: Record<string, UploadFile>,
+  options: { variables?: Record<string, unknown>; extraMap?: Record<string, string[]>; signal?: AbortSignal } = {},
+): Promise<GqlResponse<T>> {
+  const started = performance.now();
+  const variables: Record<string, unknown> = { ...options.variables };
+  const map: Record<string, string[]> = {};
+  const form = new FormData();
+  const names = Object.keys(files);
+  names.forEach((name, i) => {
+    variables[name] = null;
+    map[String(i)] = [`variables.${name}`];
+  });
+  Object.assign(map, options.extraMap);
+  form.append('operations', JSON.stringify({ query, variables }));
+  form.append('map', JSON.stringify(map));
+  names.forEach((name, i) => {
+    const file = files[name]!;
+    form.append(String(i), new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), file.name ?? `${name}.jpg`);
+  });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    body: form,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return parse<T>(response, started);
+}
+
+export function lfw(name: string, index: number): UploadFile {
+  return { bytes: readFileSync(lfwImagePath(name, index)), name: `${name}_${index}.jpg` };
+}
+
+export const VERIFY = /* GraphQL */ `
+  mutation Verify($reference: File!, $probe: File!, $threshold: Float) {
+    verify(reference: $reference, probe: $probe, threshold: $threshold) {
+      similarity
+      distance
+      threshold
+      match
+      model
+      reference { faceCount image { width height format } face { score box { x y width height } landmarks { leftEye { x y } rightEye { x y } nose { x y } mouthLeft { x y } mouthRight { x y } } } timings { decodeMs queueMs detectMs alignMs embedMs totalMs } }
+      probe { faceCount image { width height format } face { score box { x y width height } landmarks { leftEye { x y } rightEye { x y } nose { x y } mouthLeft { x y } mouthRight { x y } } } timings { totalMs } }
+      timings { compareMs totalMs }
+    }
+  }
+`;
+
+export const DETECT = /* GraphQL */ `
+  mutation Detect($image: File!) {
+    detect(image: $image) {
+      image { width height format }
+      faceCount
+      detector
+      faces { score box { x y width height } landmarks { leftEye { x y } rightEye { x y } nose { x y } mouthLeft { x y } mouthRight { x y } } }
+      timings { decodeMs queueMs detectMs alignMs embedMs totalMs }
+    }
+  }
+`;
+
+export const EMBED = /* GraphQL */ `
+  mutation Embed($image: File!) {
+    embed(image: $image) { vector dimensions model faceCount face { score } image { width height } timings { totalMs } }
+  }
+`;
+
+/** A genuine and an impostor LFW pair (people with several photos, frontal, one face each). */
+export const GENUINE: [[string, number], [string, number]] = [
+  ['Aaron_Peirsol', 1],
+  ['Aaron_Peirsol', 2],
+];
+export const IMPOSTOR: [[string, number], [string, number]] = [
+  ['Aaron_Peirsol', 1],
+  ['Abel_Pacheco', 1],
+];
+
+export function errorCodes(response: GqlResponse): (string | undefined)[] {
+  return (response.body.errors ?? []).map((e) => e.extensions?.code);
+}

@@ -1,0 +1,112 @@
+/**
+ * The schema contract and the yoga instance in-process (`yoga.fetch`, no listener, no models loaded):
+ * the committed schema.graphql is the printed Pothos schema; readiness, CORS and request-shape rules
+ * hold before any worker is up.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ServerDeps } from '../../server/builder.js';
+import { loadConfig } from '../../server/config.js';
+import { createInferencePool, InferenceService } from '../../server/inference/service.js';
+import { createLogger } from '../../server/logger.js';
+import { createMetrics } from '../../server/metrics.js';
+import { SCHEMA_FILE, schemaFileText, toSchema } from '../../server/schema/index.js';
+import { makeYoga } from '../../server/yoga.js';
+
+describe('schema.graphql', () => {
+  it('matches the Pothos schema (run `npm run schema:print` when this fails)', () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schemaFileText());
+  });
+
+  it('has the operations of the API contract', () => {
+    const schema = toSchema();
+    expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual(['detect', 'embed', 'verify']);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info']);
+    const verify = schema.getMutationType()!.getFields()['verify']!;
+    expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['probe: File!', 'reference: File!', 'threshold: Float']);
+    expect(String(verify.type)).toBe('Verification!');
+  });
+});
+
+/** A yoga instance whose pool is never started: everything that needs no model. */
+function inProcess(env: Record<string, string> = {}) {
+  const config = loadConfig({ FACEGATE_WORKERS: '1', FACEGATE_CLIENT_DIR: 'none', ...env });
+  const logger = createLogger('silent');
+  const metrics = createMetrics({ defaultMetrics: false });
+  const pool = createInferencePool(config, logger, metrics);
+  const deps: ServerDeps = {
+    config,
+    logger,
+    metrics,
+    inference: new InferenceService(pool, config, metrics),
+    version: 'test',
+    startedAt: Date.now(),
+    isReady: () => pool.ready,
+  };
+  return { yoga: makeYoga(deps), deps };
+}
+
+const yogas: ReturnType<typeof makeYoga>[] = [];
+afterAll(async () => {
+  await Promise.all(yogas.map((y) => y.dispose()));
+});
+
+async function post(yoga: ReturnType<typeof makeYoga>, query: string, headers: Record<string, string> = {}) {
+  const response = await yoga.fetch('http://localhost/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+describe('the yoga instance before the models are loaded', () => {
+  it('is alive but not ready; info has no backend yet', async () => {
+    const { yoga } = inProcess();
+    yogas.push(yoga);
+    expect((await yoga.fetch('http://localhost/healthz')).status).toBe(200);
+    const ready = await yoga.fetch('http://localhost/readyz');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'not ready' });
+    const info = await post(yoga, '{ info { backend model { name } workers defaultThreshold } health { status ready } }');
+    expect(info.body.data).toMatchObject({ info: { backend: null, model: null, workers: 1 }, health: { status: 'starting', ready: false } });
+  });
+
+  it('applies configured CORS origins, and none by default', async () => {
+    const { yoga } = inProcess({ FACEGATE_CORS_ORIGINS: 'https://app.example, https://admin.example' });
+    yogas.push(yoga);
+    const preflight = (origin: string) =>
+      yoga.fetch('http://localhost/graphql', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    expect((await preflight('https://app.example')).headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+
+    const plain = inProcess();
+    yogas.push(plain.yoga);
+    const response = await plain.yoga.fetch('http://localhost/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('rejects over-limit documents with BAD_REQUEST and the limit in the message', async () => {
+    const { yoga } = inProcess({ FACEGATE_MAX_DEPTH: '2' });
+    yogas.push(yoga);
+    const deep = await post(yoga, '{ info { model { name } limits { maxPixels } } }', { accept: 'application/graphql-response+json' });
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });
+    expect(deep.body.errors?.[0].message).toMatch(/depth/i);
+    const tokens = await post(yoga, `{ ${'__typename '.repeat(1200)} }`);
+    expect(tokens.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });
+  });
+
+  it('never suggests field names (no schema probing through typos)', async () => {
+    const { yoga } = inProcess();
+    yogas.push(yoga);
+    const response = await post(yoga, '{ helth { ready } }');
+    expect(response.body.errors?.[0].message).not.toMatch(/Did you mean/);
+  });
+});
