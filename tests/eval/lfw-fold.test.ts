@@ -1,0 +1,61 @@
+/**
+ * Regression gate for the face pipeline: LFW View 2 fold 1 (600 pairs, 807 images) through the real
+ * pipeline (MTCNN, alignment, dlib ResNet on WASM) in two worker threads, as `npm run eval -- lfw` runs it.
+ * The accuracy threshold comes from View 1 (bench/lfw/thresholds.ts), never from the fold itself.
+ */
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { embedOurs } from '../../bench/lfw/embed.js';
+import { cosineScore, scorePairs } from '../../bench/lfw/evaluate.js';
+import { accuracyAt, auc, eer, roc } from '../../bench/lfw/metrics.js';
+import { loadLfw, pairImageKeys } from '../../bench/lfw/protocol.js';
+import { VIEW1_THRESHOLDS } from '../../bench/lfw/thresholds.js';
+import { hasLfw, lfwDir, lfwSkipReason } from '../support/fixtures.js';
+
+describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the real pipeline', () => {
+  it(
+    'reaches accuracy >= 98.5% at the View 1 threshold and AUC >= 0.995',
+    async () => {
+      const lfw = loadLfw(lfwDir);
+      const pairs = lfw.view2.pairs.filter((p) => p.fold === 0);
+      expect(pairs).toHaveLength(600);
+      const keys = pairImageKeys(pairs);
+      const store = await embedOurs({
+        dataDir: lfwDir,
+        cacheRoot: undefined,
+        workers: Math.min(2, os.availableParallelism()),
+        backend: 'wasm',
+        aligned: keys,
+        ablation: [],
+        degraded: new Map(),
+        quiet: true,
+      });
+      expect(store.aligned.size).toBe(keys.length);
+      expect(store.info?.model.name).toBe(VIEW1_THRESHOLDS.model);
+      const scorer = {
+        vector: (k: string) => store.aligned.get(k)?.embedding,
+        fallback: (k: string) => store.aligned.get(k)?.fallback ?? false,
+        score: cosineScore,
+      };
+      const s = scorePairs(pairs, scorer);
+      const curve = roc(s.scores, s.labels);
+      const v = { auc: auc(curve), eer: eer(curve) };
+      const accuracy = accuracyAt(s.scores, s.labels, VIEW1_THRESHOLDS.bestAccuracy);
+      const noFace = keys.filter((k) => store.aligned.get(k)!.fallback).length;
+      console.info(
+        `[lfw fold 1] ${keys.length} images in ${store.seconds.toFixed(1)} s, no face: ${noFace}; ` +
+          `accuracy at ${VIEW1_THRESHOLDS.bestAccuracy}: ${(accuracy * 100).toFixed(2)}%, AUC ${v.auc.toFixed(5)}, EER ${(v.eer.eer * 100).toFixed(2)}%`,
+      );
+      expect(noFace).toBeLessThanOrEqual(5);
+      expect(accuracy).toBeGreaterThanOrEqual(0.985);
+      expect(v.auc).toBeGreaterThanOrEqual(0.995);
+    },
+    300_000,
+  );
+});
+
+if (!hasLfw) {
+  describe('LFW View 2, fold 1 through the real pipeline', () => {
+    it.skip(lfwSkipReason, () => {});
+  });
+}
