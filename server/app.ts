@@ -17,6 +17,8 @@ import type { WorkerInfo } from './inference/protocol.js';
 import { createLogger, requestIdFrom, withRequestId, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { WorkerPool } from './pool/pool.js';
+import { liveMetrics } from './live/metrics.js';
+import { LiveSessionManager } from './live/sessions.js';
 import { staticClient } from './static.js';
 import { GRAPHQL_PATH, makeYoga, normalizeError, type FacegateYoga } from './yoga.js';
 
@@ -37,6 +39,7 @@ export interface RunningServer {
   readonly yoga: FacegateYoga;
   readonly pool: WorkerPool<WorkerInfo>;
   readonly inference: InferenceService;
+  readonly live: LiveSessionManager;
   readonly httpServer: Server;
   readonly wsServer: WebSocketServer;
   /** Settles when every worker has loaded its models (rejects when they cannot). */
@@ -61,6 +64,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = options.metrics ?? createMetrics();
   const pool = createInferencePool(config, logger, metrics);
   const inference = new InferenceService(pool, config, metrics);
+  const live = new LiveSessionManager(
+    {
+      maxSessions: config.live.maxSessions,
+      maxSessionsPerOwner: config.live.maxSessionsPerConnection,
+      idleTimeoutMs: config.live.idleTimeoutMs,
+      maxFrameBytes: config.live.maxFrameBytes,
+      maxFps: config.live.maxFps,
+    },
+    (frame, signal) => inference.analyseFrame(frame, { signal, minFaceSize: config.live.minFaceSize }),
+    liveMetrics(metrics),
+    logger.child({ module: 'live' }),
+  );
   let stopping = false;
 
   const deps: ServerDeps = {
@@ -68,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     metrics,
     inference,
+    live,
     version: packageVersion(),
     startedAt: Date.now(),
     isReady: () => !stopping && pool.ready,
@@ -114,8 +130,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: () => !stopping,
+      // A connection that goes away takes its live sessions with it.
+      onClose: (ctx) => live.closeOwner(live.ownerOf(ctx.extra.socket)),
       onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ ...ctx, request: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        // `req`, not `request`: yoga treats a `request` as the HTTP request of the operation (a GET upgrade here)
+        // and would refuse mutations over the socket.
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document;
         try {
           document = enveloped.parse(payload.query);
@@ -176,6 +196,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       // 2. WebSocket clients: "going away", then dispose graphql-ws (completes its subscriptions).
+      live.dispose();
       for (const client of wsServer.clients) client.close(1001, 'server shutting down');
       await wsDisposer.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
@@ -192,7 +213,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return stopped;
   };
 
-  return { url, port: address.port, config, logger, metrics, yoga, pool, inference, httpServer, wsServer, ready, stop };
+  return { url, port: address.port, config, logger, metrics, yoga, pool, inference, live, httpServer, wsServer, ready, stop };
 }
 
 type OperationResult = ReturnType<typeof execute> | ReturnType<typeof subscribe>;

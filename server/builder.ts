@@ -7,6 +7,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { apiError } from './errors.js';
 import type { InferenceService } from './inference/service.js';
+import type { LiveSessionManager } from './live/sessions.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -24,6 +25,7 @@ export interface ServerDeps {
   logger: Logger;
   metrics: Metrics;
   inference: InferenceService;
+  live: LiveSessionManager;
   /** Package version, reported by `info`. */
   version: string;
   /** `performance.now()`-free wall clock of the start, for uptime. */

@@ -73,6 +73,20 @@ export interface Config {
     /** How long a socket may stay open without `connection_init`. */
     connectionInitWaitTimeoutMs: number;
   };
+  live: {
+    /** Live sessions per server. */
+    maxSessions: number;
+    /** Live sessions per WebSocket connection. */
+    maxSessionsPerConnection: number;
+    /** A session without frames for this long ends. */
+    idleTimeoutMs: number;
+    /** Largest frame (decoded bytes of the base64 image). */
+    maxFrameBytes: number;
+    /** Frames accepted per second per session. */
+    maxFps: number;
+    /** Smallest face the detector looks for in live frames, pixels (webcam faces are large: this buys speed). */
+    minFaceSize: number;
+  };
   log: {
     level: LogLevel;
   };
@@ -115,6 +129,12 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_CLIENT_DIR', defaultText: '`dist/client`', description: 'Built web client served at `/` when it contains `index.html`; `none` disables it.' },
   { name: 'FACEGATE_SHUTDOWN_TIMEOUT_MS', defaultText: '`10000`', description: 'On SIGTERM/SIGINT: how long to drain in-flight requests and jobs before closing them.' },
   { name: 'FACEGATE_WS_MAX_PAYLOAD_BYTES', defaultText: '`4194304`', description: 'Largest WebSocket message.' },
+  { name: 'FACEGATE_LIVE_MAX_SESSIONS', defaultText: '`8`', description: 'Live verification sessions per server; past it `startLiveSession` fails with `OVERLOADED`.' },
+  { name: 'FACEGATE_LIVE_MAX_SESSIONS_PER_CONNECTION', defaultText: '`2`', description: 'Live sessions one WebSocket connection may hold.' },
+  { name: 'FACEGATE_LIVE_IDLE_TIMEOUT_MS', defaultText: '`30000`', description: 'A live session that receives no frame for this long ends (its subscription completes).' },
+  { name: 'FACEGATE_LIVE_MAX_FRAME_BYTES', defaultText: '`1048576`', description: 'Largest live frame (JPEG or WebP bytes after base64 decoding); larger frames fail with `IMAGE_TOO_LARGE`.' },
+  { name: 'FACEGATE_LIVE_MAX_FPS', defaultText: '`30`', description: 'Frames accepted per second per session; frames over the rate are refused and counted as dropped.' },
+  { name: 'FACEGATE_LIVE_MIN_FACE', defaultText: '`40`', description: 'Smallest face, in pixels, that live frames are searched for (uploads use 20).' },
   { name: 'FACEGATE_LOG_LEVEL', defaultText: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
 ];
 
@@ -242,6 +262,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxPayloadBytes: r.int('FACEGATE_WS_MAX_PAYLOAD_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       keepAliveMs: 12_000,
       connectionInitWaitTimeoutMs: 3_000,
+    },
+    live: {
+      maxSessions: r.int('FACEGATE_LIVE_MAX_SESSIONS', 8, 0, 10_000),
+      maxSessionsPerConnection: r.int('FACEGATE_LIVE_MAX_SESSIONS_PER_CONNECTION', 2, 1, 1000),
+      idleTimeoutMs: r.int('FACEGATE_LIVE_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      maxFrameBytes: r.int('FACEGATE_LIVE_MAX_FRAME_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxFps: r.int('FACEGATE_LIVE_MAX_FPS', 30, 1, 240),
+      minFaceSize: r.int('FACEGATE_LIVE_MIN_FACE', 40, 12, 10_000),
     },
     log: {
       level: r.oneOf<LogLevel>('FACEGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

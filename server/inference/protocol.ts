@@ -11,6 +11,8 @@ export interface PixelsPayload {
   width: number;
   height: number;
   data: Uint8Array;
+  /** Smallest face to look for, pixels (default: the detector's 20). */
+  minFaceSize?: number;
 }
 
 export interface DetectFacesValue {

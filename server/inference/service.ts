@@ -212,11 +212,13 @@ export class InferenceService {
    * One video frame (live sessions): every face, and the largest face and its embedding, or `null`
    * when there is no face, which is a result here rather than an error. Decode errors still throw.
    */
-  async analyseFrame(bytes: Uint8Array, signal?: AbortSignal): Promise<FrameResult> {
+  async analyseFrame(bytes: Uint8Array, options: { signal?: AbortSignal; minFaceSize?: number } = {}): Promise<FrameResult> {
+    const { signal, minFaceSize } = options;
     this.admit(1);
     const started = performance.now();
     const { image, decodeMs } = await this.decode(bytes);
     const { payload, transfer } = pixels(image);
+    if (minFaceSize !== undefined) payload.minFaceSize = minFaceSize;
     const outcome = await this.pool.run<AnalyseFrameValue>({ kind: JOB_ANALYSE, payload, transfer }, signal ? { signal } : {});
     const { value } = outcome;
     this.observe('queue', outcome.queueMs);

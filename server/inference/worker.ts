@@ -32,7 +32,7 @@ function toImage(payload: PixelsPayload): RgbImage {
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend });
   const embedLargest = (payload: PixelsPayload): EmbedLargestFaceValue => {
-    const result = pipeline.embedLargestFace(toImage(payload));
+    const result = pipeline.embedLargestFace(toImage(payload), payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {});
     return {
       faces: result.faces,
       face: result.face,

@@ -124,21 +124,27 @@ export class LiveSessionManager {
     private readonly logger?: Logger,
   ) {}
 
+  private readonly owners = new WeakMap<object, string>();
+
+  /** A stable owner id for a connection (its socket), for the per-connection cap and cleanup. */
+  ownerOf(socket: object): string {
+    let id = this.owners.get(socket);
+    if (!id) {
+      id = `ws:${randomUUID()}`;
+      this.owners.set(socket, id);
+    }
+    return id;
+  }
+
   get active(): number {
     return this.sessions.size;
   }
 
-  /** Analyses in flight across sessions (0 once every session is idle or gone). */
-  get inFlight(): number {
-    let n = 0;
-    for (const s of this.sessions.values()) if (s.inFlight) n++;
-    return n + this.orphans;
-  }
+  /** Frame analyses running now, for any session, ended ones included (their results are discarded). */
+  running = 0;
 
-  /** Analyses still running for sessions that have ended; their results are discarded. */
-  private orphans = 0;
-
-  start(owner: string, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+  /** Throws OVERLOADED when the owner could not open one more session (checked again by start). */
+  checkCapacity(owner: string): void {
     if (this.sessions.size >= this.limits.maxSessions) {
       throw new ServiceError('OVERLOADED', `The server already runs ${this.limits.maxSessions} live sessions; retry later`);
     }
@@ -147,6 +153,10 @@ export class LiveSessionManager {
     if (owned >= this.limits.maxSessionsPerOwner) {
       throw new ServiceError('OVERLOADED', `At most ${this.limits.maxSessionsPerOwner} live sessions per connection`);
     }
+  }
+
+  start(owner: string, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+    this.checkCapacity(owner);
     const session = new LiveSession(randomUUID(), owner, reference, threshold, this.limits.maxFps);
     this.sessions.set(session.id, session);
     this.touch(session);
@@ -211,6 +221,7 @@ export class LiveSessionManager {
     if (!session) return false;
     session.closed = true;
     session.pending = undefined;
+    session.inFlight?.abort(new ServiceError('BAD_REQUEST', 'live session ended'));
     clearTimeout(session.idleTimer);
     this.sessions.delete(sessionId);
     for (const channel of session.subscribers) channel.close();
@@ -256,6 +267,7 @@ export class LiveSessionManager {
       const controller = new AbortController();
       session.inFlight = controller;
       let result: LiveFrameResult;
+      this.running++;
       try {
         const analysis = await this.analyse(frame.bytes, controller.signal);
         result = this.score(session, frame, analysis);
@@ -263,6 +275,7 @@ export class LiveSessionManager {
         result = this.failed(session, frame, error);
       } finally {
         session.inFlight = undefined;
+        this.running--;
       }
       if (session.closed) return;
       this.observer?.frameProcessed(result.latencyMs);

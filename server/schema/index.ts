@@ -9,6 +9,7 @@ import './detect.js';
 import './embed.js';
 import './verify.js';
 import './service.js';
+import './live.js';
 
 builder.mutationType({
   description: 'Inference on uploaded images (multipart requests). One inference field per operation.',
@@ -36,4 +37,4 @@ export function schemaFileText(): string {
 }
 
 /** Root fields that run inference; at most one per operation (see yoga.ts). */
-export const INFERENCE_FIELDS: ReadonlySet<string> = new Set(['detect', 'embed', 'verify']);
+export const INFERENCE_FIELDS: ReadonlySet<string> = new Set(['detect', 'embed', 'verify', 'startLiveSession']);

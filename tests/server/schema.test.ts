@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerDeps } from '../../server/builder.js';
+import { LiveSessionManager } from '../../server/live/sessions.js';
 import { loadConfig } from '../../server/config.js';
 import { createInferencePool, InferenceService } from '../../server/inference/service.js';
 import { createLogger } from '../../server/logger.js';
@@ -20,7 +21,15 @@ describe('schema.graphql', () => {
 
   it('has the operations of the API contract', () => {
     const schema = toSchema();
-    expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual(['detect', 'embed', 'verify']);
+    expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual([
+      'detect',
+      'embed',
+      'startLiveSession',
+      'stopLiveSession',
+      'submitFrame',
+      'verify',
+    ]);
+    expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['liveVerification']);
     expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info']);
     const verify = schema.getMutationType()!.getFields()['verify']!;
     expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['probe: File!', 'reference: File!', 'threshold: Float']);
@@ -39,6 +48,10 @@ function inProcess(env: Record<string, string> = {}) {
     logger,
     metrics,
     inference: new InferenceService(pool, config, metrics),
+    live: new LiveSessionManager(
+      { maxSessions: 1, maxSessionsPerOwner: 1, idleTimeoutMs: 1000, maxFrameBytes: 1024, maxFps: 1 },
+      () => Promise.reject(new Error('no inference in this suite')),
+    ),
     version: 'test',
     startedAt: Date.now(),
     isReady: () => pool.ready,

@@ -46,6 +46,12 @@ describe('config', () => {
       FACEGATE_CLIENT_DIR: 'none',
       FACEGATE_SHUTDOWN_TIMEOUT_MS: '100',
       FACEGATE_WS_MAX_PAYLOAD_BYTES: '4096',
+      FACEGATE_LIVE_MAX_SESSIONS: '4',
+      FACEGATE_LIVE_MAX_SESSIONS_PER_CONNECTION: '1',
+      FACEGATE_LIVE_IDLE_TIMEOUT_MS: '2000',
+      FACEGATE_LIVE_MAX_FRAME_BYTES: '65536',
+      FACEGATE_LIVE_MAX_FPS: '10',
+      FACEGATE_LIVE_MIN_FACE: '60',
       FACEGATE_LOG_LEVEL: 'warn',
     };
     expect(Object.keys(env).sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
@@ -56,6 +62,7 @@ describe('config', () => {
       limits: { maxUploadBytes: 2048, maxPixels: 1000, maxFiles: 3, maxDepth: 4, maxAliases: 1, maxTokens: 100, maxCost: 50, maxDirectives: 2 },
       verify: { threshold: 0.5 },
       ws: { maxPayloadBytes: 4096 },
+      live: { maxSessions: 4, maxSessionsPerConnection: 1, idleTimeoutMs: 2000, maxFrameBytes: 65536, maxFps: 10, minFaceSize: 60 },
       log: { level: 'warn' },
     });
   });

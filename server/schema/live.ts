@@ -1,0 +1,152 @@
+/**
+ * Live verification: `startLiveSession` embeds a reference face; the client subscribes to
+ * `liveVerification(sessionId)` over graphql-ws and sends webcam frames with `submitFrame` on the same
+ * socket; each processed frame pushes one `LiveFrame`. See server/live/sessions.ts for the scheduling.
+ */
+import { builder, type Context } from '../builder.js';
+import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
+import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/sessions.js';
+import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
+
+const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('FrameError').implement({
+  description: 'Why one live frame could not be analysed (the session goes on).',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'One of the API error codes: BAD_IMAGE, UNSUPPORTED_FORMAT, OVERLOADED, ...' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').implement({
+  description: 'A live verification session and its reference face.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    expiresAt: t.string({
+      description: 'When the session ends if no frame arrives before (ISO 8601); each frame moves it on.',
+      resolve: (s) => s.expiresAt.toISOString(),
+    }),
+    threshold: t.exposeFloat('threshold'),
+    model: t.string({ resolve: (s) => s.reference.model }),
+    referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference.image }),
+    referenceFace: t.field({ type: FaceRef, description: 'The largest face of the reference image.', resolve: (s) => s.reference.face }),
+    referenceFaceCount: t.int({ resolve: (s) => s.reference.faceCount }),
+  }),
+});
+
+const FrameReceiptRef = builder.objectRef<SubmitResult>('FrameReceipt').implement({
+  description: 'A frame was received; its result arrives on the liveVerification subscription.',
+  fields: (t) => ({
+    sessionId: t.exposeID('sessionId'),
+    sequence: t.exposeInt('sequence', { description: 'Numbers the frames of a session from 1; results carry it.' }),
+    accepted: t.exposeBoolean('accepted', { description: 'False when the frame-rate limit refused it (it counts as dropped).' }),
+    dropped: t.exposeInt('dropped', { description: 'Frames dropped so far in this session.' }),
+  }),
+});
+
+const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
+  description: 'The result for one processed frame.',
+  fields: (t) => ({
+    sessionId: t.exposeID('sessionId'),
+    sequence: t.exposeInt('sequence'),
+    image: t.field({ type: ImageInfoRef, nullable: true, resolve: (f) => f.image }),
+    faces: t.field({ type: [FaceRef], description: 'Every face, largest first, in frame pixels.', resolve: (f) => f.faces }),
+    similarity: t.float({
+      nullable: true,
+      description: "Cosine similarity of the frame's largest face to the reference; null without a face.",
+      resolve: (f) => f.similarity,
+    }),
+    match: t.boolean({ nullable: true, description: 'similarity >= threshold; null without a face.', resolve: (f) => f.match }),
+    threshold: t.exposeFloat('threshold'),
+    latencyMs: t.float({ description: 'From the frame arriving to this result.', resolve: (f) => ms(f.latencyMs) }),
+    processed: t.exposeInt('processed', { description: 'Frames processed so far in the session, this one included.' }),
+    dropped: t.exposeInt('dropped', { description: 'Frames dropped so far: replaced while waiting (latest frame wins) or over the rate limit.' }),
+    error: t.field({ type: ErrorInfoRef, nullable: true, resolve: (f) => f.error }),
+  }),
+});
+
+/** Who owns a session: the WebSocket connection it was made on, for the per-connection cap. */
+function ownerOf(ctx: Context): string {
+  const socket = (ctx as { socket?: object }).socket;
+  return socket ? ctx.deps.live.ownerOf(socket) : `http:${ctx.requestId}`;
+}
+
+/** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
+function fromBase64(value: string, argument: string): Uint8Array {
+  const body = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
+  const compact = body.replace(/\s+/g, '');
+  if (compact.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) {
+    throw tagArgument(new ServiceError('BAD_IMAGE', 'Expected a base64-encoded JPEG or WebP image'), argument);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+builder.mutationField('startLiveSession', (t) =>
+  t.field({
+    type: LiveSessionRef,
+    description:
+      'Opens a live verification session against the largest face of a reference image: upload it as `reference` (HTTP multipart) or send it as `referenceBase64` (WebSocket). NO_FACE when it has none.',
+    args: {
+      reference: t.arg({ type: 'File' }),
+      referenceBase64: t.arg.string({ description: 'The reference image, base64 (or a data: URL).' }),
+      threshold: t.arg.float({ description: "Cosine-similarity threshold in [-1, 1]; default: the server's." }),
+    },
+    resolve: (_root, args, ctx) =>
+      guarded(async () => {
+        if ((args.reference == null) === (args.referenceBase64 == null)) {
+          throw new ServiceError('BAD_REQUEST', 'Send exactly one of reference (file) or referenceBase64');
+        }
+        const threshold = args.threshold ?? ctx.deps.config.verify.threshold;
+        if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) {
+          throw tagArgument(new ServiceError('BAD_REQUEST', `threshold must be between -1 and 1, got ${threshold}`), 'threshold');
+        }
+        const bytes = args.reference
+          ? await readUpload(args.reference, 'reference', ctx)
+          : fromBase64(args.referenceBase64!, 'referenceBase64');
+        ctx.deps.live.checkCapacity(ownerOf(ctx));
+        const reference = await ctx.deps.inference.embed(bytes, ctx.signal).catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
+        return ctx.deps.live.start(ownerOf(ctx), reference, threshold);
+      }),
+  }),
+);
+
+builder.mutationField('submitFrame', (t) =>
+  t.field({
+    type: FrameReceiptRef,
+    description:
+      'Sends one frame (base64 JPEG or WebP, or a data: URL) to a live session. Latest frame wins: a frame still waiting when a newer one arrives is dropped.',
+    args: {
+      sessionId: t.arg.id({ required: true }),
+      frame: t.arg.string({ required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      guarded(() => {
+        const bytes = fromBase64(args.frame, 'frame');
+        return Promise.resolve(ctx.deps.live.submit(String(args.sessionId), bytes));
+      }),
+  }),
+);
+
+builder.mutationField('stopLiveSession', (t) =>
+  t.boolean({
+    description: 'Ends a live session (its subscription completes). False when it had already ended.',
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.deps.live.stop(String(args.sessionId)),
+  }),
+);
+
+builder.subscriptionType({ description: 'Live results over WebSocket (graphql-ws).' });
+
+builder.subscriptionField('liveVerification', (t) =>
+  t.field({
+    type: LiveFrameRef,
+    description: 'One result per processed frame of the session. The session ends when this subscription does.',
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => {
+      try {
+        return ctx.deps.live.subscribe(String(args.sessionId));
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+    resolve: (frame) => frame,
+  }),
+);
