@@ -2,7 +2,7 @@ export { FacePipeline, type CropMode, type EmbedOptions, type FaceEmbedding, typ
 export { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './image/decode.js';
 export { DEFAULT_MTCNN_OPTIONS, type MtcnnOptions } from './mtcnn/detector.js';
 export { cosineSimilarity, decide, l2Normalize, type Decision } from './similarity.js';
-export { DEFAULT_THRESHOLD } from './calibration.js';
+export { DEFAULT_THRESHOLD, STRICT_THRESHOLD } from './calibration.js';
 export { FaceError, isFaceError, type FaceErrorCode } from './errors.js';
 export { initBackend, parseBackendRequest, type BackendRequest } from './tf.js';
 export type * from './types.js';
