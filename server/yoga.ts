@@ -322,7 +322,8 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
       // A client that goes away stops the execution; the resolvers pass the same signal to the pool.
       useExecutionCancellation(),
       EnvelopArmorPlugin({
-        maxDepth: { n: limits.maxDepth },
+        // Fragment spreads count by what they contain, not as an extra level each.
+        maxDepth: { n: limits.maxDepth, flattenFragments: true },
         maxAliases: { n: limits.maxAliases },
         maxTokens: { n: limits.maxTokens },
         costLimit: { maxCost: limits.maxCost },

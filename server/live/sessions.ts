@@ -101,6 +101,8 @@ class LiveSession {
   lastRefill = performance.now();
   idleTimer: NodeJS.Timeout | undefined;
   readonly subscribers = new Set<Channel<LiveFrameResult>>();
+  /** The newest result produced while nobody was subscribed, handed to the first subscriber. */
+  unclaimed: LiveFrameResult | undefined;
   closed = false;
 
   constructor(
@@ -211,6 +213,8 @@ export class LiveSessionManager {
       if (session.subscribers.size === 0) this.stop(session.id, 'subscriber left');
     });
     session.subscribers.add(channel);
+    if (session.unclaimed) channel.push(session.unclaimed);
+    session.unclaimed = undefined;
     this.touch(session);
     return channel;
   }
@@ -279,6 +283,7 @@ export class LiveSessionManager {
       }
       if (session.closed) return;
       this.observer?.frameProcessed(result.latencyMs);
+      if (session.subscribers.size === 0) session.unclaimed = result;
       for (const channel of session.subscribers) channel.push(result);
     }
   }

@@ -95,6 +95,17 @@ describe.skipIf(!hasLfw)('live verification over graphql-ws', () => {
     live.dispose();
   });
 
+  it('hands a result produced before anyone subscribed to the first subscriber', async () => {
+    const ws = client(server.url);
+    const id = (await once<{ startLiveSession: { id: string } }>(ws, START_LIVE, { ref: lfwBase64('Colin_Powell', 1) })).data!.startLiveSession.id;
+    await once(ws, SUBMIT, { id, frame: await lfwFrame('Colin_Powell', 2) });
+    await eventually(() => server.live.running === 0);
+    const live = subscribeLive(ws, id);
+    const [first] = await live.until((f) => f.length >= 1);
+    expect(first).toMatchObject({ sequence: 1, match: true });
+    live.dispose();
+  });
+
   it('ends the session when the client disconnects, leaving no job running for it', async () => {
     const ws = wsClient(server.url);
     const id = (await once<{ startLiveSession: { id: string } }>(ws, START_LIVE, { ref: lfwBase64('Colin_Powell', 1) })).data!.startLiveSession.id;

@@ -1,0 +1,253 @@
+/**
+ * Verify: a reference and a probe (file, drop or camera) -> same person or not. Shows both images with
+ * the compared faces drawn, the similarity against the threshold, and the timings.
+ */
+import { createMutation } from '@urql/solid';
+import { createSignal, Show, type JSX } from 'solid-js';
+import { ErrorBox } from '../components/ErrorBox';
+import { FaceCanvas } from '../components/FaceCanvas';
+import { Gauge } from '../components/Gauge';
+import { ImageSource } from '../components/ImageSource';
+import { StageTimings } from '../components/Timings';
+import { graphql } from '../gql';
+import type { VerifyMutation } from '../gql/graphql';
+import { COLORS } from '../lib/draw';
+import { checkUpload, describeError, type HumanError } from '../lib/errors';
+import { fixed, ms, revealResult } from '../lib/format';
+import { useService } from '../lib/service';
+
+// Sides are spelled out rather than spread from a VerifiedImage fragment: the server's depth limit
+// (graphql-armor, 8) counts each fragment spread as a level, and two nested spreads exceed it.
+export const VerifyDocument = graphql(`
+  mutation Verify($reference: File!, $probe: File!, $threshold: Float) {
+    verify(reference: $reference, probe: $probe, threshold: $threshold) {
+      match
+      similarity
+      distance
+      threshold
+      model
+      timings {
+        compareMs
+        totalMs
+      }
+      reference {
+        faceCount
+        image {
+          ...ImageInfoFields
+        }
+        timings {
+          ...StageTimingFields
+        }
+        face {
+          ...FaceFields
+        }
+      }
+      probe {
+        faceCount
+        image {
+          ...ImageInfoFields
+        }
+        timings {
+          ...StageTimingFields
+        }
+        face {
+          ...FaceFields
+        }
+      }
+    }
+  }
+`);
+
+
+interface Shown {
+  verification: VerifyMutation['verify'];
+  reference: File;
+  probe: File;
+  roundTripMs: number;
+}
+
+function facesNote(count: number): string {
+  if (count <= 1) return '1 face found';
+  return `${count} faces found; the largest was compared`;
+}
+
+export default function VerifyPage(): JSX.Element {
+  const service = useService();
+  const [reference, setReference] = createSignal<File | null>(null);
+  const [probe, setProbe] = createSignal<File | null>(null);
+  const [threshold, setThreshold] = createSignal<string>('');
+  const [error, setError] = createSignal<HumanError | null>(null);
+  const [shown, setShown] = createSignal<Shown | null>(null);
+  const [state, verify] = createMutation(VerifyDocument);
+  let runId = 0;
+
+  const change = (set: (f: File | null) => void) => (file: File | null) => {
+    set(file);
+    setShown(null);
+    setError(null);
+  };
+
+  const thresholdValue = (): number | null => {
+    const raw = threshold().trim();
+    if (raw === '') return null;
+    const value = Number(raw);
+    return Number.isFinite(value) && value >= -1 && value <= 1 ? value : null;
+  };
+
+  const submit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const ref = reference();
+    const prb = probe();
+    if (!ref || !prb) {
+      setError({ code: 'BAD_REQUEST', message: `Choose ${!ref && !prb ? 'both images' : !ref ? 'a reference image' : 'a probe image'} first.` });
+      return;
+    }
+    const maxBytes = service.data()?.info.limits.maxUploadBytes;
+    const tooLarge = checkUpload(ref, maxBytes, 'reference') ?? checkUpload(prb, maxBytes, 'probe');
+    if (tooLarge) {
+      setError(tooLarge);
+      return;
+    }
+    const id = ++runId;
+    setError(null);
+    setShown(null);
+    const started = performance.now();
+    const result = await verify({ reference: ref, probe: prb, threshold: thresholdValue() });
+    if (id !== runId) return;
+    if (result.error) {
+      setError(describeError(result.error));
+      return;
+    }
+    if (result.data) {
+      setShown({ verification: result.data.verify, reference: ref, probe: prb, roundTripMs: performance.now() - started });
+      revealResult('verify-result');
+    }
+  };
+
+  const summary = (): string => {
+    const s = shown();
+    if (state.fetching) return 'Verifying…';
+    if (!s) return '';
+    const v = s.verification;
+    return `${v.match ? 'Match' : 'No match'}. Similarity ${fixed(v.similarity)}, threshold ${fixed(v.threshold)}.`;
+  };
+
+  return (
+    <>
+      <h1 tabIndex={-1}>Verify two faces</h1>
+      <p class="lead">
+        Are these two photos of the same person? Choose a <strong>reference</strong> photo and a <strong>probe</strong> photo, from a
+        file, by dropping it here, or with your camera, then press Verify.
+      </p>
+      <form class="verify-form" onSubmit={(e) => void submit(e)} aria-describedby="verify-privacy">
+        <div class="pair">
+          <ImageSource id="reference" label="Reference" hint="The known photo, e.g. an ID picture." file={reference()} onChange={change(setReference)} disabled={state.fetching} />
+          <ImageSource id="probe" label="Probe" hint="The photo to check against it." file={probe()} onChange={change(setProbe)} disabled={state.fetching} />
+        </div>
+        <details class="options">
+          <summary>Options</summary>
+          <label for="threshold">Match threshold (cosine similarity, −1 to 1)</label>
+          <input
+            id="threshold"
+            type="number"
+            inputmode="decimal"
+            min="-1"
+            max="1"
+            step="0.01"
+            placeholder={service.data() ? `server default: ${fixed(service.data()!.info.defaultThreshold, 2)}` : 'server default'}
+            value={threshold()}
+            onInput={(e) => setThreshold(e.currentTarget.value)}
+          />
+        </details>
+        <div class="row actions">
+          <button type="submit" class="primary big" disabled={state.fetching || !reference() || !probe()} aria-describedby="verify-status" data-testid="verify-button">
+            {state.fetching ? 'Verifying…' : 'Verify'}
+          </button>
+          <Show when={!reference() || !probe()}>
+            <span class="muted">Choose both photos to verify.</span>
+          </Show>
+        </div>
+        <p id="verify-privacy" class="fineprint">
+          Photos are sent to this facegate server for comparison and are not stored.
+        </p>
+      </form>
+
+      <p id="verify-status" class="visually-hidden" aria-live="polite" data-testid="verify-status">
+        {summary()}
+      </p>
+      <ErrorBox error={error()} onDismiss={() => setError(null)} />
+
+      <Show when={shown()}>
+        {(s) => {
+          const v = (): VerifyMutation['verify'] => s().verification;
+          const color = (): string => (v().match ? COLORS.match : COLORS.noMatch);
+          return (
+            <section id="verify-result" class="result" aria-labelledby="result-heading" data-testid="verify-result">
+              <h2 id="result-heading" class="visually-hidden">
+                Result
+              </h2>
+              <div class="verdict" classList={{ 'is-match': v().match, 'is-nomatch': !v().match }} data-testid="verdict">
+                <span class="verdict-icon" aria-hidden="true">
+                  {v().match ? '✓' : '✕'}
+                </span>
+                <span class="verdict-text" data-testid="verdict-text">
+                  {v().match ? 'Match' : 'No match'}
+                </span>
+                <span class="verdict-sub">{v().match ? 'likely the same person' : 'likely different people'}</span>
+              </div>
+              <p class="similarity">
+                Similarity <strong data-testid="similarity">{fixed(v().similarity)}</strong>
+                <span class="muted">
+                  {' '}
+                  {v().match ? '≥' : '<'} threshold {fixed(v().threshold)} · distance {fixed(v().distance)}
+                </span>
+              </p>
+              <Gauge value={v().similarity} threshold={v().threshold} match={v().match} />
+              <div class="pair">
+                <figure>
+                  <FaceCanvas
+                    image={s().reference}
+                    width={v().reference.image.width}
+                    height={v().reference.image.height}
+                    faces={[v().reference.face]}
+                    color={color}
+                    alt={`Reference photo with the compared face boxed and its five landmarks marked`}
+                    testId="reference-canvas"
+                  />
+                  <figcaption>
+                    <strong>Reference</strong> · {facesNote(v().reference.faceCount)}
+                  </figcaption>
+                </figure>
+                <figure>
+                  <FaceCanvas
+                    image={s().probe}
+                    width={v().probe.image.width}
+                    height={v().probe.image.height}
+                    faces={[v().probe.face]}
+                    color={color}
+                    alt={`Probe photo with the compared face boxed and its five landmarks marked`}
+                    testId="probe-canvas"
+                  />
+                  <figcaption>
+                    <strong>Probe</strong> · {facesNote(v().probe.faceCount)}
+                  </figcaption>
+                </figure>
+              </div>
+              <details class="timing-details">
+                <summary>
+                  Took <span data-testid="server-ms">{ms(v().timings.totalMs)}</span> on the server, {ms(s().roundTripMs)} round trip
+                  <span class="muted"> · model {v().model}</span>
+                </summary>
+                <div class="pair">
+                  <StageTimings timings={v().reference.timings} caption="Reference" />
+                  <StageTimings timings={v().probe.timings} caption="Probe" />
+                </div>
+                <p class="muted">Comparison: {ms(v().timings.compareMs)}. Both images run in parallel.</p>
+              </details>
+            </section>
+          );
+        }}
+      </Show>
+    </>
+  );
+}
