@@ -9,7 +9,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseBackendRequest } from '../models/index.js';
+import { DEFAULT_THRESHOLD, parseBackendRequest } from '../models/index.js';
 import { DEGRADATIONS, type DegradationName } from './lfw/degrade.js';
 import { repoRoot } from './lfw/embed.js';
 import { formatDuration } from './lfw/progress.js';
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       report.verification.peer
         ? `face-api: accuracy ${(report.verification.peer.tenFold.accuracy.mean * 100).toFixed(2)}% ± ${(report.verification.peer.tenFold.accuracy.sd * 100).toFixed(2)}, AUC ${report.verification.peer.auc.toFixed(5)}, EER ${(report.verification.peer.eer.eer * 100).toFixed(2)}%`
         : '',
-      `recommended threshold (View 1, FAR <= 0.1%): ${report.calibration.recommended}`,
+      `service threshold ${DEFAULT_THRESHOLD} (View 1 best accuracy); strict (View 1 FAR <= 0.1%): ${report.calibration.recommended}`,
       `report: ${path.join(outDir, 'report.md')} (${formatDuration(report.timing.totalSeconds)})`,
       '',
     ]

@@ -89,7 +89,8 @@ type Stored<T> = Omit<T, 'embedding' | 'descriptor' | 'largest'> & { e: string; 
 const CACHE_SCHEMA = 2;
 
 function oursFingerprint(backend: BackendRequest): { hash: string; modelsHash: string } {
-  const modelsHash = hashFiles(repoRoot, tsFilesUnder(repoRoot, 'models'));
+  // Decision thresholds do not change an embedding: calibration.ts stays out of the key.
+  const modelsHash = hashFiles(repoRoot, tsFilesUnder(repoRoot, 'models').filter((f) => f !== path.join('models', 'calibration.ts')));
   const workerHash = hashFiles(repoRoot, ['bench/lfw/embed-worker.ts', 'bench/lfw/select.ts']);
   return { hash: shortHash({ modelsHash, workerHash, backend, CACHE_SCHEMA }), modelsHash };
 }

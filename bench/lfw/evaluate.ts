@@ -173,7 +173,7 @@ export interface Calibration {
   view1Genuine: number;
   view1Impostor: number;
   points: OperatingPoint[];
-  /** The threshold recommended as the service default (the FAR <= 0.1% point, rounded up to 3 decimals). */
+  /** The strict operating point for deployments that need it: the FAR <= 0.1% point, rounded up to 3 decimals (STRICT_THRESHOLD). */
   recommended: number;
 }
 
@@ -198,7 +198,7 @@ export function calibrate(view1: PairScores, view2: PairScores, extra: ReadonlyA
     view1Impostor: view1.scores.length - genuine,
     points: [
       mk('FAR <= 0.1%', 'highest View 1 TAR with FAR <= 0.1% (halfway to the next lower score)', far.threshold),
-      mk('recommended default', 'the FAR <= 0.1% threshold rounded up to 3 decimals', recommended),
+      mk('strict', 'the FAR <= 0.1% threshold rounded up to 3 decimals (STRICT_THRESHOLD)', recommended),
       mk('EER', 'View 1 equal-error point (linear interpolation on the ROC)', e.threshold),
       mk('best accuracy', 'highest View 1 accuracy', best.threshold),
       ...extra.map((x) => mk(x.name, x.rule, x.threshold)),

@@ -53,7 +53,8 @@ export function renderMarkdown(r: LfwReport): string {
   const p = r.verification.peer;
   const tar = (v: typeof o | null, t: number): number | undefined => v?.tarAtFar.find((x) => x.target === t)?.tar;
   const out: string[] = [];
-  const rec = r.calibration.points.find((x) => x.name === 'recommended default')!;
+  const rec = r.calibration.points.find((x) => x.name === 'strict')!;
+  const service = r.calibration.points.find((x) => x.name === 'service default');
   out.push(
     '# LFW evaluation',
     '',
@@ -174,7 +175,7 @@ export function renderMarkdown(r: LfwReport): string {
     out.push(
       '## Table V: robustness (the probe, the second image of each View 2 pair, degraded; the first image clean)',
       '',
-      `Accuracy is the 10-fold protocol on the degraded scores (thresholds re-chosen on the other degraded folds); "at operating threshold" uses the recommended default (${num(r.calibration.recommended, 3)}, chosen on clean View 1), as the service would. A degraded probe with no face detected is embedded from the centre crop.`,
+      `Accuracy is the 10-fold protocol on the degraded scores (thresholds re-chosen on the other degraded folds); "at operating threshold" uses the service default (${num(service?.threshold ?? NaN, 3)}, chosen on clean View 1), as the service would. A degraded probe with no face detected is embedded from the centre crop.`,
       '',
       table(
         ['condition', 'paper (AUC or accuracy)', 'AUC', 'EER', '10-fold accuracy', 'TAR / FAR at operating threshold', 'probes with no face'],
@@ -226,7 +227,7 @@ export function renderMarkdown(r: LfwReport): string {
           ['rank-1 per experiment, mean ± sd', '-', pm(id.rank1PerExperiment.mean, id.rank1PerExperiment.sd)],
           ...id.atThresholds.map((t) => [
             `open set at ${t.name}, threshold ${num(t.threshold, 3)}: unknown probes rejected`,
-            t.name.startsWith('recommended') ? `${pct(PAPER.openSetRejection, 1)} (200 probes)` : '-',
+            t.name.startsWith('service default') ? `${pct(PAPER.openSetRejection, 1)} (200 probes)` : '-',
             `${pct(t.rejection)} (DIR ${pct(t.dir)})`,
           ]),
           ...id.dirAtFpir.map((d) => [`DIR at FPIR ${pct(d.targetFpir ?? 0, 1)} (threshold ${num(d.threshold, 3)})`, '-', pct(d.dir)]),
@@ -267,7 +268,7 @@ export function renderMarkdown(r: LfwReport): string {
   out.push(
     '## Threshold calibration (chosen on View 1 only, reported on View 2)',
     '',
-    `View 1 = pairsDevTrain + pairsDevTest: ${c.view1Pairs} pairs (${c.view1Genuine} genuine, ${c.view1Impostor} impostor). View 2 never influenced a threshold. **Recommended service default: ${num(c.recommended, 3)}** (cosine similarity; FAR <= 0.1% on View 1), with the EER point as the balanced alternative.`,
+    `View 1 = pairsDevTrain + pairsDevTest: ${c.view1Pairs} pairs (${c.view1Genuine} genuine, ${c.view1Impostor} impostor). View 2 never influenced a threshold. **Service default: ${num(service?.threshold ?? NaN, 3)}** (cosine similarity; the View 1 best-accuracy point, rounded: \`DEFAULT_THRESHOLD\`). Strict alternative for deployments where a false accept costs more: ${num(c.recommended, 3)} (FAR <= 0.1% on View 1, rounded up: \`STRICT_THRESHOLD\`, set it with \`FACEGATE_THRESHOLD\`).`,
     '',
     table(
       ['operating point', 'rule', 'threshold', 'View 1 TAR / FAR', 'View 2 TAR / FAR', 'View 2 accuracy'],
