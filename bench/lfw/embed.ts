@@ -59,6 +59,8 @@ export interface OursStore {
   /** Images computed in this run (the rest came from the cache). */
   computed: number;
   seconds: number;
+  /** Time spent filling the cache across runs. */
+  cacheTiming: CacheTiming | undefined;
 }
 
 export interface PeerStore {
@@ -67,6 +69,7 @@ export interface PeerStore {
   records: Map<string, PeerRecord>;
   computed: number;
   seconds: number;
+  cacheTiming: CacheTiming | undefined;
 }
 
 export interface OursRequest {
@@ -123,6 +126,28 @@ function checkMeta(dir: string, meta: Record<string, unknown>): void {
       }
     }
   } else writeFileSync(file, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** Time spent filling a cache, over every run that computed something in it. */
+export interface CacheTiming {
+  seconds: number;
+  images: number;
+  runs: number;
+  workers: number[];
+}
+
+function addTiming(dir: string, seconds: number, images: number, workers: number): CacheTiming | undefined {
+  if (!dir) return undefined;
+  const file = path.join(dir, 'timing.json');
+  const t: CacheTiming = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CacheTiming) : { seconds: 0, images: 0, runs: 0, workers: [] };
+  if (images > 0) {
+    t.seconds += seconds;
+    t.images += images;
+    t.runs += 1;
+    t.workers = [...new Set([...t.workers, workers])];
+    writeFileSync(file, `${JSON.stringify(t, null, 2)}\n`);
+  }
+  return t.runs > 0 ? t : undefined;
 }
 
 /** Embeds (or loads from the cache) every image and variant the request names. */
@@ -223,6 +248,7 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
     degraded,
     computed: tasks.length,
     seconds: (performance.now() - start) / 1000,
+    cacheTiming: addTiming(dir, (performance.now() - start) / 1000, tasks.length, req.workers),
   };
 }
 
@@ -272,5 +298,6 @@ export async function embedPeer(req: PeerRequest): Promise<PeerStore> {
   }
   const records = new Map<string, PeerRecord>();
   for (const [k, { e, ...rest }] of cache.entries()) records.set(k, { ...rest, descriptor: decodeF32(e) });
-  return { info, cacheDir: dir, records, computed: todo.length, seconds: (performance.now() - start) / 1000 };
+  const seconds = (performance.now() - start) / 1000;
+  return { info, cacheDir: dir, records, computed: todo.length, seconds, cacheTiming: addTiming(dir, seconds, todo.length, req.workers) };
 }

@@ -65,7 +65,12 @@ export function renderMarkdown(r: LfwReport): string {
     '',
     `Run time: ${formatDuration(r.timing.totalSeconds)} in all; our pipeline ${formatDuration(r.timing.oursSeconds)} (${r.timing.oursImagesComputed} images computed, the rest from the cache \`${r.ours.cacheDir || 'none'}\`)` +
       (r.peer ? `; face-api ${formatDuration(r.timing.peerSeconds)} (${r.timing.peerImagesComputed} images computed)` : '') +
-      `; tables and plots ${formatDuration(r.timing.evaluationSeconds)}.`,
+      `; tables and plots ${formatDuration(r.timing.evaluationSeconds)}.` +
+      (r.timing.oursCache
+        ? ` Filling the caches took ${formatDuration(r.timing.oursCache.seconds)} for ours (${r.timing.oursCache.images} images, all variants, ${r.timing.oursCache.workers.join('/')} workers, ${r.timing.oursCache.runs} run(s))` +
+          (r.timing.peerCache ? ` and ${formatDuration(r.timing.peerCache.seconds)} for face-api (${r.timing.peerCache.images} images)` : '') +
+          '.'
+        : ''),
     '',
     `Images with no face found (embedded from the centre crop instead, and counted in every figure): ${r.ours.noFaceImages.view2} of View 2's images, ${r.ours.noFaceImages.view1} of View 1's, ${r.ours.noFaceImages.all} of all ${r.ours.imagesEmbedded} embedded.` +
       (r.peer ? ` face-api: ${r.peer.noFaceImages} of View 2's.` : ''),
@@ -77,7 +82,7 @@ export function renderMarkdown(r: LfwReport): string {
   // Table I
   out.push(`## Table I: verification (LFW View 2, ${o.pairs} pairs, 10-fold protocol)`, '');
   out.push(
-    `"ours" embeds the LFW subject: ${r.ours.faceSelection}. It differs from the largest face in ${r.ours.subjectNotLargest} of the View 2 images; "ours, largest face" is what the service would embed for the same images.`,
+    `"ours" embeds ${r.ours.faceSelection}. It differs from the largest face in ${r.ours.subjectNotLargest} of the View 2 images; "ours, largest face" is what the service would embed for the same images.`,
     '',
     table(
       ['metric', 'paper', 'ours', 'ours, largest face', ...(p ? ['face-api (peer)'] : [])],

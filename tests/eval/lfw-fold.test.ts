@@ -1,7 +1,9 @@
 /**
  * Regression gate for the face pipeline: LFW View 2 fold 1 (600 pairs, 807 images) through the real
  * pipeline (MTCNN, alignment, dlib ResNet on WASM) in two worker threads, as `npm run eval -- lfw` runs it.
- * The accuracy threshold comes from View 1 (bench/lfw/thresholds.ts), never from the fold itself.
+ * Accuracy is judged at the service's DEFAULT_THRESHOLD (chosen on LFW View 1, never on View 2).
+ * Margin at the time of writing: fold 1 is View 2's hardest fold, 591 of 600 pairs right (98.50%) at 0.91,
+ * AUC 0.9991; one more error fails the gate.
  */
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -9,12 +11,12 @@ import { embedOurs } from '../../bench/lfw/embed.js';
 import { cosineScore, scorePairs } from '../../bench/lfw/evaluate.js';
 import { accuracyAt, auc, eer, roc } from '../../bench/lfw/metrics.js';
 import { loadLfw, pairImageKeys } from '../../bench/lfw/protocol.js';
-import { VIEW1_THRESHOLDS } from '../../bench/lfw/thresholds.js';
+import { DEFAULT_THRESHOLD } from '../../models/index.js';
 import { hasLfw, lfwDir, lfwSkipReason } from '../support/fixtures.js';
 
 describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the real pipeline', () => {
   it(
-    'reaches accuracy >= 98.5% at the View 1 threshold and AUC >= 0.995',
+    'reaches accuracy >= 98.5% at the service threshold and AUC >= 0.995',
     async () => {
       const lfw = loadLfw(lfwDir);
       const pairs = lfw.view2.pairs.filter((p) => p.fold === 0);
@@ -31,7 +33,7 @@ describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the real pipeline', () => {
         quiet: true,
       });
       expect(store.aligned.size).toBe(keys.length);
-      expect(store.info?.model.name).toBe(VIEW1_THRESHOLDS.model);
+      expect(store.info?.model.name).toBe('dlib-resnet-v1');
       const scorer = {
         vector: (k: string) => store.aligned.get(k)?.embedding,
         fallback: (k: string) => store.aligned.get(k)?.fallback ?? false,
@@ -40,11 +42,11 @@ describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the real pipeline', () => {
       const s = scorePairs(pairs, scorer);
       const curve = roc(s.scores, s.labels);
       const v = { auc: auc(curve), eer: eer(curve) };
-      const accuracy = accuracyAt(s.scores, s.labels, VIEW1_THRESHOLDS.bestAccuracy);
+      const accuracy = accuracyAt(s.scores, s.labels, DEFAULT_THRESHOLD);
       const noFace = keys.filter((k) => store.aligned.get(k)!.fallback).length;
       console.info(
         `[lfw fold 1] ${keys.length} images in ${store.seconds.toFixed(1)} s, no face: ${noFace}; ` +
-          `accuracy at ${VIEW1_THRESHOLDS.bestAccuracy}: ${(accuracy * 100).toFixed(2)}%, AUC ${v.auc.toFixed(5)}, EER ${(v.eer.eer * 100).toFixed(2)}%`,
+          `accuracy at ${DEFAULT_THRESHOLD}: ${(accuracy * 100).toFixed(2)}%, AUC ${v.auc.toFixed(5)}, EER ${(v.eer.eer * 100).toFixed(2)}%`,
       );
       expect(noFace).toBeLessThanOrEqual(5);
       expect(accuracy).toBeGreaterThanOrEqual(0.985);
