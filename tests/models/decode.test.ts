@@ -1,17 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, type FaceError } from '../../models/index.js';
+import { decodeImage } from '../../models/index.js';
+import { codeOf } from '../support/errors.js';
 import { readSample } from '../support/fixtures.js';
 import { hugePngHeader } from '../support/images.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as FaceError).code;
-  }
-  return 'no error';
-}
 
 describe('decodeImage', () => {
   it('decodes a JPEG into 3-channel 8-bit RGB', async () => {

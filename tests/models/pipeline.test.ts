@@ -3,7 +3,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePairs } from '../../bench/lfw/protocol.js';
-import { cosineSimilarity, DEFAULT_THRESHOLD, FacePipeline, type FaceError } from '../../models/index.js';
+import { cosineSimilarity, DEFAULT_THRESHOLD, FacePipeline } from '../../models/index.js';
+import { codeOf } from '../support/errors.js';
 import { tf } from '../../models/tf.js';
 import { hasLfw, lfwDir, lfwSkipReason, readLfwImage, readSample } from '../support/fixtures.js';
 import { gradientJpeg } from '../support/images.js';
@@ -13,15 +14,6 @@ beforeAll(async () => {
   pipeline = await FacePipeline.load();
 });
 afterAll(() => pipeline?.dispose());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as FaceError).code;
-  }
-  return 'no error';
-}
 
 describe('embeddings', () => {
   it('are 128-d unit vectors from the named model', async () => {
