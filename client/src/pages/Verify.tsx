@@ -16,8 +16,8 @@ import { checkUpload, describeError, type HumanError } from '../lib/errors';
 import { fixed, ms, revealResult } from '../lib/format';
 import { useService } from '../lib/service';
 
-// Sides are spelled out rather than spread from a VerifiedImage fragment: the server's depth limit
-// (graphql-armor, 8) counts each fragment spread as a level, and two nested spreads exceed it.
+// Sides are spelled out rather than spread from a shared fragment. (They were written so when the server's
+// depth limit counted each spread as a level; it now counts fragments by content, so a fragment would fit.)
 export const VerifyDocument = graphql(`
   mutation Verify($reference: File!, $probe: File!, $threshold: Float) {
     verify(reference: $reference, probe: $probe, threshold: $threshold) {
@@ -69,6 +69,32 @@ interface Shown {
 function facesNote(count: number): string {
   if (count <= 1) return '1 face found';
   return `${count} faces found; the largest was compared`;
+}
+
+/** One side of the result: the photo with its compared face drawn, and how many faces it held. */
+function ComparedFace(props: {
+  side: 'reference' | 'probe';
+  label: string;
+  file: File;
+  result: VerifyMutation['verify']['reference'];
+  color: () => string;
+}): JSX.Element {
+  return (
+    <figure>
+      <FaceCanvas
+        image={props.file}
+        width={props.result.image.width}
+        height={props.result.image.height}
+        faces={[props.result.face]}
+        color={props.color}
+        alt={`${props.label} photo with the compared face boxed and its five landmarks marked`}
+        testId={`${props.side}-canvas`}
+      />
+      <figcaption>
+        <strong>{props.label}</strong> · {facesNote(props.result.faceCount)}
+      </figcaption>
+    </figure>
+  );
 }
 
 export default function VerifyPage(): JSX.Element {
@@ -204,34 +230,8 @@ export default function VerifyPage(): JSX.Element {
               </p>
               <Gauge value={v().similarity} threshold={v().threshold} match={v().match} />
               <div class="pair">
-                <figure>
-                  <FaceCanvas
-                    image={s().reference}
-                    width={v().reference.image.width}
-                    height={v().reference.image.height}
-                    faces={[v().reference.face]}
-                    color={color}
-                    alt={`Reference photo with the compared face boxed and its five landmarks marked`}
-                    testId="reference-canvas"
-                  />
-                  <figcaption>
-                    <strong>Reference</strong> · {facesNote(v().reference.faceCount)}
-                  </figcaption>
-                </figure>
-                <figure>
-                  <FaceCanvas
-                    image={s().probe}
-                    width={v().probe.image.width}
-                    height={v().probe.image.height}
-                    faces={[v().probe.face]}
-                    color={color}
-                    alt={`Probe photo with the compared face boxed and its five landmarks marked`}
-                    testId="probe-canvas"
-                  />
-                  <figcaption>
-                    <strong>Probe</strong> · {facesNote(v().probe.faceCount)}
-                  </figcaption>
-                </figure>
+                <ComparedFace side="reference" label="Reference" file={s().reference} result={v().reference} color={color} />
+                <ComparedFace side="probe" label="Probe" file={s().probe} result={v().probe} color={color} />
               </div>
               <details class="timing-details">
                 <summary>
