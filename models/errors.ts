@@ -4,6 +4,7 @@ export type FaceErrorCode =
   | 'UNSUPPORTED_FORMAT'
   | 'IMAGE_TOO_LARGE'
   | 'NO_FACE'
+  | 'FACE_INDEX_OUT_OF_RANGE'
   | 'MODEL_LOAD_FAILED'
   | 'BACKEND_UNAVAILABLE';
 

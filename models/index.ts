@@ -1,4 +1,5 @@
 export { FacePipeline, type CropMode, type EmbedOptions, type FaceEmbedding, type ModelInfo, type PipelineOptions } from './pipeline.js';
+export { AMBIGUITY_RATIO, prominence, PROMINENCE, PROMINENT, selectFace, type FaceChoice, type FaceSelection, type ProminenceParams } from './select.js';
 export { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './image/decode.js';
 export { DEFAULT_MTCNN_OPTIONS, type MtcnnOptions } from './mtcnn/detector.js';
 export { cosineSimilarity, decide, l2Normalize, type Decision } from './similarity.js';

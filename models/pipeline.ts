@@ -2,9 +2,9 @@ import { alignmentTransform, cropSquare, mirrorChip, warpToChip } from './align.
 import { DEFAULT_THRESHOLD } from './calibration.js';
 import { DlibResNetEmbedder } from './embedders/dlib-resnet.js';
 import type { Embedder, EmbedderSpec } from './embedders/embedder.js';
-import { FaceError } from './errors.js';
 import { type DecodeLimits, decodeImage } from './image/decode.js';
 import { type MtcnnOptions, MtcnnDetector } from './mtcnn/detector.js';
+import { type FaceChoice, type FaceSelection, PROMINENT, selectFace } from './select.js';
 import { decide, l2Normalize } from './similarity.js';
 import { type BackendRequest, initBackend, tf } from './tf.js';
 import type { DecodedImage, DetectResult, EmbedResult, Face, RgbImage, VerifyResult } from './types.js';
@@ -23,6 +23,8 @@ export interface PipelineOptions {
 export type CropMode = 'aligned' | 'box';
 
 export interface EmbedOptions {
+  /** Which face to embed (default: the most prominent, models/select.ts). */
+  choice?: FaceChoice;
   crop?: CropMode;
   detector?: Partial<MtcnnOptions>;
 }
@@ -30,8 +32,10 @@ export interface EmbedOptions {
 export interface FaceEmbedding {
   /** Every face found, largest first. */
   faces: Face[];
-  /** The face that was embedded: the largest. */
+  /** The face that was embedded. */
   face: Face;
+  /** How it was chosen: its index in `faces`, the rule, and whether another face was a close call. */
+  selection: FaceSelection;
   embedding: Float32Array;
   timings: { detectMs: number; alignMs: number; embedMs: number };
 }
@@ -104,20 +108,23 @@ export class FacePipeline {
     return cropSquare(image, x + width / 2, y + height / 2, Math.max(width, height), inputSize);
   }
 
-  /** Detects, picks the largest face, aligns and embeds it. Throws NO_FACE when nothing is found. */
-  embedLargestFace(image: RgbImage, options: EmbedOptions = {}): FaceEmbedding {
+  /**
+   * Detects, chooses the subject face (`options.choice`, default PROMINENT), aligns and embeds it. Throws
+   * NO_FACE when nothing is found and FACE_INDEX_OUT_OF_RANGE for an index the image does not have.
+   */
+  embedFace(image: RgbImage, options: EmbedOptions = {}): FaceEmbedding {
     let start = performance.now();
     const faces = this.detector.detect(image, options.detector);
     const detectMs = since(start);
-    const face = faces[0];
-    if (!face) throw new FaceError('NO_FACE', 'no face was found in the image');
+    const selection = selectFace(faces, image.width, image.height, options.choice ?? PROMINENT);
+    const { face } = selection;
     start = performance.now();
     const chip = this.faceChip(image, face, options.crop);
     const alignMs = since(start);
     start = performance.now();
     const [embedding] = this.embedChips([chip]);
     const embedMs = since(start);
-    return { faces, face, embedding: embedding!, timings: { detectMs, alignMs, embedMs } };
+    return { faces, face, selection, embedding: embedding!, timings: { detectMs, alignMs, embedMs } };
   }
 
   /** Embeds a fixed central square (70% of the short side) with no detection: ablation baseline and fallback. */
@@ -149,15 +156,17 @@ export class FacePipeline {
     return { image: info(image), faces, timings: { decodeMs, detectMs: since(start), totalMs: since(begin) } };
   }
 
-  async embed(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<EmbedResult> {
+  async embed(bytes: Uint8Array, options: { limits?: Partial<DecodeLimits>; choice?: FaceChoice } = {}): Promise<EmbedResult> {
     const begin = performance.now();
-    const image = await decodeImage(bytes, limits);
+    const image = await decodeImage(bytes, options.limits);
     const decodeMs = since(begin);
-    const result = this.embedLargestFace(image);
+    const result = this.embedFace(image, options.choice ? { choice: options.choice } : {});
     return {
       image: info(image),
       face: result.face,
       faceCount: result.faces.length,
+      faceIndex: result.selection.index,
+      ambiguous: result.selection.ambiguous,
       embedding: Array.from(result.embedding),
       model: this.embedder.spec.name,
       timings: { decodeMs, ...result.timings, totalMs: since(begin) },
@@ -167,11 +176,12 @@ export class FacePipeline {
   async verify(
     reference: Uint8Array,
     probe: Uint8Array,
-    options: { threshold?: number; limits?: Partial<DecodeLimits> } = {},
+    options: { threshold?: number; limits?: Partial<DecodeLimits>; referenceFace?: FaceChoice; probeFace?: FaceChoice } = {},
   ): Promise<VerifyResult> {
     const begin = performance.now();
-    const a = await this.embed(reference, options.limits);
-    const b = await this.embed(probe, options.limits);
+    const side = (choice: FaceChoice | undefined) => ({ ...(options.limits ? { limits: options.limits } : {}), ...(choice ? { choice } : {}) });
+    const a = await this.embed(reference, side(options.referenceFace));
+    const b = await this.embed(probe, side(options.probeFace));
     const start = performance.now();
     let dot = 0;
     for (let i = 0; i < a.embedding.length; i++) dot += a.embedding[i]! * b.embedding[i]!;
@@ -179,8 +189,8 @@ export class FacePipeline {
     return {
       ...decision,
       model: this.embedder.spec.name,
-      reference: { image: a.image, face: a.face, faceCount: a.faceCount },
-      probe: { image: b.image, face: b.face, faceCount: b.faceCount },
+      reference: { image: a.image, face: a.face, faceCount: a.faceCount, faceIndex: a.faceIndex, ambiguous: a.ambiguous },
+      probe: { image: b.image, face: b.face, faceCount: b.faceCount, faceIndex: b.faceIndex, ambiguous: b.ambiguous },
       timings: { reference: a.timings, probe: b.timings, compareMs: since(start), totalMs: since(begin) },
     };
   }

@@ -29,6 +29,11 @@ export interface Face {
   /** O-Net face probability, 0..1. */
   score: number;
   landmarks: Landmarks;
+  /**
+   * Fraction of the detected face box that lies inside the image, 0..1: 1 for a face wholly in frame, less
+   * for one cut by the border (`box` itself is clipped to the image).
+   */
+  inFrame: number;
 }
 
 /** Decoded pixels: 8-bit sRGB, 3 channels, row-major, EXIF orientation already applied. */
@@ -66,10 +71,14 @@ export interface DetectResult {
 
 export interface EmbedResult {
   image: ImageInfo;
-  /** The face that was embedded (the largest one). */
+  /** The face that was embedded (models/select.ts: the most prominent unless the caller chose). */
   face: Face;
   /** How many faces the detector found in the image. */
   faceCount: number;
+  /** Index of `face` in the detector's list (largest first, as `detect` returns it). */
+  faceIndex: number;
+  /** Another face was nearly as good a choice: the caller should confirm which one is meant. */
+  ambiguous: boolean;
   /** L2-normalised embedding (unit length). */
   embedding: number[];
   model: string;
@@ -80,6 +89,8 @@ export interface VerifySide {
   image: ImageInfo;
   face: Face;
   faceCount: number;
+  faceIndex: number;
+  ambiguous: boolean;
 }
 
 export interface VerifyResult {

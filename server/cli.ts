@@ -4,17 +4,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { FacePipeline, isFaceError, parseBackendRequest } from '../models/index.js';
+import { FacePipeline, isFaceError, parseBackendRequest, type FaceChoice } from '../models/index.js';
 
 const USAGE = `usage:
   facegate detect IMAGE                      every face: box, score, 5 landmarks
-  facegate embed IMAGE                       128-d unit embedding of the largest face
-  facegate verify REFERENCE PROBE [--threshold T]
+  facegate embed IMAGE [--face F]            128-d unit embedding of one face (default: the most prominent)
+  facegate verify REFERENCE PROBE [--threshold T] [--reference-face F] [--probe-face F]
                                              same person? similarity, match, threshold
   facegate serve                             start the GraphQL server (see README for its variables)
 options:
   --backend auto|tensorflow|wasm|cpu         TF.js backend (default auto: native if installed, else wasm)
   --threshold T                              cosine-similarity threshold for verify
+  --face, --reference-face, --probe-face F   which face: prominent (default), largest, or an index from detect
   -h, --help`;
 
 class UsageError extends Error {}
@@ -28,6 +29,13 @@ async function readImage(file: string | undefined): Promise<Buffer> {
   }
 }
 
+function parseFace(value: string | undefined, option: string): FaceChoice | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'prominent' || value === 'largest') return { rule: value };
+  if (/^\d+$/.test(value)) return { rule: 'index', index: Number(value) };
+  throw new UsageError(`--${option} must be prominent, largest or a face index, got "${value}"`);
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -35,6 +43,9 @@ async function run(argv: string[]): Promise<void> {
     options: {
       backend: { type: 'string' },
       threshold: { type: 'string' },
+      face: { type: 'string' },
+      'reference-face': { type: 'string' },
+      'probe-face': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,6 +67,9 @@ async function run(argv: string[]): Promise<void> {
     threshold = Number(values.threshold);
     if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new UsageError('--threshold must be a number in [-1, 1]');
   }
+  const face = parseFace(values.face, 'face');
+  const referenceFace = parseFace(values['reference-face'], 'reference-face');
+  const probeFace = parseFace(values['probe-face'], 'probe-face');
   const images = await Promise.all(files.map(readImage));
   const pipeline = await FacePipeline.load({ backend: parseBackendRequest(values.backend) });
   try {
@@ -63,8 +77,12 @@ async function run(argv: string[]): Promise<void> {
       command === 'detect'
         ? await pipeline.detect(images[0]!)
         : command === 'embed'
-          ? await pipeline.embed(images[0]!)
-          : await pipeline.verify(images[0]!, images[1]!, threshold === undefined ? {} : { threshold });
+          ? await pipeline.embed(images[0]!, face ? { choice: face } : {})
+          : await pipeline.verify(images[0]!, images[1]!, {
+              ...(threshold === undefined ? {} : { threshold }),
+              ...(referenceFace ? { referenceFace } : {}),
+              ...(probeFace ? { probeFace } : {}),
+            });
     process.stdout.write(`${JSON.stringify({ backend: pipeline.backend, model: pipeline.model.name, ...result }, null, 2)}\n`);
   } finally {
     pipeline.dispose();

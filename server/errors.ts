@@ -14,6 +14,7 @@ export const API_ERROR_CODES = [
   'UNSUPPORTED_FORMAT',
   'IMAGE_TOO_LARGE',
   'NO_FACE',
+  'FACE_INDEX_OUT_OF_RANGE',
   'BAD_REQUEST',
   'SESSION_NOT_FOUND',
   'OVERLOADED',
@@ -62,6 +63,7 @@ function faceCodeToApi(code: FaceErrorCode): ApiErrorCode {
     case 'UNSUPPORTED_FORMAT':
     case 'IMAGE_TOO_LARGE':
     case 'NO_FACE':
+    case 'FACE_INDEX_OUT_OF_RANGE':
       return code;
     case 'MODEL_LOAD_FAILED':
     case 'BACKEND_UNAVAILABLE':

@@ -24,18 +24,6 @@ import { imagePath, parseImageKey } from './protocol.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Per-image record of our pipeline on the clean image. */
-export interface AlignedRecord {
-  faceCount: number;
-  /** The LFW subject face (bench/lfw/select.ts), or null when none was found. */
-  face: Face | null;
-  fallback: boolean;
-  embedding: Float32Array;
-  /** The largest face (the service's choice), present only when it is not the subject. */
-  largest?: { face: Face; embedding: Float32Array };
-  ms: { decode: number; detect: number; align: number; embed: number };
-}
-
 export interface VariantRecord {
   faceCount?: number;
   fallback: boolean;
@@ -52,7 +40,6 @@ export interface PeerRecord {
 export interface OursStore {
   info: OursInfo | undefined;
   cacheDir: string;
-  aligned: Map<string, AlignedRecord>;
   box: Map<string, VariantRecord>;
   centre: Map<string, VariantRecord>;
   degraded: Map<DegradationName, Map<string, VariantRecord>>;
@@ -77,24 +64,24 @@ export interface OursRequest {
   cacheRoot: string | undefined;
   workers: number;
   backend: BackendRequest;
-  /** Images to embed aligned (every image the evaluation touches). */
-  aligned: readonly string[];
-  /** Images that also need the box and centre-crop ablation variants. */
+  /** The clean image's face as the API chose it (null: none), for every image below. */
+  faces: ReadonlyMap<string, Face | null>;
+  /** Images that need the box and centre-crop ablation variants. */
   ablation: readonly string[];
-  /** Images that also need each degraded variant. */
+  /** Images that need each degraded variant. */
   degraded: ReadonlyMap<DegradationName, readonly string[]>;
   quiet?: boolean;
 }
 
-type Stored<T> = Omit<T, 'embedding' | 'descriptor' | 'largest'> & { e: string; largest?: { face: Face; e: string } };
+type Stored<T> = Omit<T, 'embedding' | 'descriptor'> & { e: string };
 
 /** Bump when the cache records change shape. */
-const CACHE_SCHEMA = 2;
+const CACHE_SCHEMA = 3;
 
 function oursFingerprint(backend: BackendRequest): { hash: string; modelsHash: string } {
   // Decision thresholds do not change an embedding: calibration.ts stays out of the key.
   const modelsHash = hashFiles(repoRoot, tsFilesUnder(repoRoot, 'models').filter((f) => f !== path.join('models', 'calibration.ts')));
-  const workerHash = hashFiles(repoRoot, ['bench/lfw/embed-worker.ts', 'bench/lfw/select.ts']);
+  const workerHash = hashFiles(repoRoot, ['bench/lfw/embed-worker.ts']);
   return { hash: shortHash({ modelsHash, workerHash, backend, CACHE_SCHEMA }), modelsHash };
 }
 
@@ -157,7 +144,6 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
   const dir = req.cacheRoot ? path.join(req.cacheRoot, `ours-${fp.hash}`) : '';
   const open = <T extends object>(name: string): JsonlCache<T> => JsonlCache.open<T>(dir ? path.join(dir, name) : '');
   const dh = degradeHash();
-  const alignedC = open<Stored<AlignedRecord>>('aligned.jsonl');
   const boxC = open<Stored<VariantRecord>>('box.jsonl');
   const centreC = open<Stored<VariantRecord>>('centre.jsonl');
   const degC = new Map<DegradationName, JsonlCache<Stored<VariantRecord>>>();
@@ -169,19 +155,19 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
   for (const [name, keys] of req.degraded) {
     for (const k of keys) if (!degC.get(name)!.has(k)) degradedFor.set(k, [...(degradedFor.get(k) ?? []), name]);
   }
-  const all = [...new Set([...req.aligned, ...req.ablation, ...req.degraded.values()].flatMap((x) => (typeof x === 'string' ? [x] : [...x])))];
+  const all = [...new Set([...req.ablation, ...[...req.degraded.values()].flat()])];
   const tasks: Array<Omit<OursTask, 'image'>> = [];
   for (const key of all) {
-    const cached = alignedC.get(key);
+    const face = req.faces.get(key);
+    if (face === undefined) throw new Error(`${key}: the clean image's face is needed first (bench/lfw/api.ts)`);
     const t: Omit<OursTask, 'image'> = {
       key,
-      aligned: !cached,
+      face,
       box: ablation.has(key) && !boxC.has(key),
       centre: ablation.has(key) && !centreC.has(key),
       degraded: degradedFor.get(key) ?? [],
     };
-    if (cached) t.face = cached.face;
-    if (t.aligned || t.box || t.centre || t.degraded.length) tasks.push(t);
+    if (t.box || t.centre || t.degraded.length) tasks.push(t);
   }
 
   let info: OursInfo | undefined;
@@ -197,19 +183,10 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
     const done: Array<Promise<void>> = [];
     try {
       for (const t of tasks) {
-        const { image, ms: decodeMs } = await decodeKey(req.dataDir, t.key);
+        const { image } = await decodeKey(req.dataDir, t.key);
         const { result: pending } = await pool.submit({ ...t, image }, [image.data.buffer as ArrayBuffer]);
         done.push(
           pending.then((r) => {
-            if (r.aligned) {
-              const { embedding, largest, ...rest } = r.aligned;
-              alignedC.set(r.key, {
-                ...rest,
-                ms: { decode: decodeMs, ...rest.ms },
-                e: encodeF32(embedding),
-                ...(largest ? { largest: { face: largest.face, e: encodeF32(largest.embedding) } } : {}),
-              });
-            }
             if (r.box) boxC.set(r.key, { fallback: r.box.fallback, e: encodeF32(r.box.embedding) });
             if (r.centre) centreC.set(r.key, { fallback: false, e: encodeF32(r.centre.embedding) });
             for (const d of r.degraded) degC.get(d.name)!.set(r.key, { faceCount: d.faceCount, fallback: d.fallback, e: encodeF32(d.embedding) });
@@ -222,7 +199,7 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
       bar.finish();
       await Promise.allSettled(done);
       await pool.close();
-      await Promise.all([alignedC, boxC, centreC, ...degC.values()].map((c) => (dir ? c.close() : Promise.resolve())));
+      await Promise.all([boxC, centreC, ...degC.values()].map((c) => (dir ? c.close() : Promise.resolve())));
     }
   } else if (dir && existsSync(path.join(dir, 'meta.json'))) {
     const m = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as OursInfo;
@@ -231,10 +208,7 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
 
   const load = <T extends { embedding: Float32Array }>(c: JsonlCache<Stored<T>>): Map<string, T> => {
     const m = new Map<string, T>();
-    for (const [k, { e, largest, ...rest }] of c.entries()) {
-      const rec = { ...rest, embedding: decodeF32(e), ...(largest ? { largest: { face: largest.face, embedding: decodeF32(largest.e) } } : {}) };
-      m.set(k, rec as unknown as T);
-    }
+    for (const [k, { e, ...rest }] of c.entries()) m.set(k, { ...rest, embedding: decodeF32(e) } as unknown as T);
     return m;
   };
   const degraded = new Map<DegradationName, Map<string, VariantRecord>>();
@@ -242,7 +216,6 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
   return {
     info,
     cacheDir: dir,
-    aligned: load<AlignedRecord>(alignedC),
     box: load<VariantRecord>(boxC),
     centre: load<VariantRecord>(centreC),
     degraded,
@@ -264,7 +237,7 @@ export interface PeerRequest {
 export async function embedPeer(req: PeerRequest): Promise<PeerStore> {
   const start = performance.now();
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/@vladmandic/face-api/package.json'), 'utf8')) as { version: string };
-  const fp = shortHash({ options: PEER_OPTIONS, worker: hashFiles(repoRoot, ['bench/lfw/peer-worker.ts', 'bench/lfw/select.ts']), version: pkg.version, CACHE_SCHEMA });
+  const fp = shortHash({ options: PEER_OPTIONS, worker: hashFiles(repoRoot, ['bench/lfw/peer-worker.ts', 'models/select.ts']), version: pkg.version, CACHE_SCHEMA });
   const dir = req.cacheRoot ? path.join(req.cacheRoot, `peer-face-api-${pkg.version}-${fp}`) : '';
   const cache = JsonlCache.open<Stored<PeerRecord>>(dir ? path.join(dir, 'peer.jsonl') : '');
   const todo = [...new Set(req.keys)].filter((k) => !cache.has(k));

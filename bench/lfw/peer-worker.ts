@@ -7,9 +7,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import type { RgbImage } from '../../models/index.js';
+// Only the tensor-free selection module: this worker runs face-api's own TF.js, never ours.
+import { prominence } from '../../models/select.js';
+import type { RgbImage } from '../../models/types.js';
 import { serveWorker } from './pool.js';
-import { subjectIndex } from './select.js';
 
 type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
 /** face-api re-exports the whole of tfjs at runtime; its typings declare only part of it. */
@@ -59,6 +60,17 @@ async function init(): Promise<PeerInfo> {
   return { version: pkg.version, backend: tf.getBackend(), tfjs: tf.version_core };
 }
 
+/** face-api's box as our selection rule reads it: clipped to the image, with the fraction inside. */
+function peerFace(box: { x: number; y: number; width: number; height: number }, width: number, height: number) {
+  const x1 = Math.max(0, box.x);
+  const y1 = Math.max(0, box.y);
+  const x2 = Math.min(width, box.x + box.width);
+  const y2 = Math.min(height, box.y + box.height);
+  const clipped = { x: x1, y: y1, width: Math.max(0, x2 - x1), height: Math.max(0, y2 - y1) };
+  const full = box.width * box.height;
+  return { box: clipped, inFrame: full > 0 ? (clipped.width * clipped.height) / full : 0 };
+}
+
 async function run(task: PeerTask): Promise<PeerResult> {
   const faceapi = api;
   if (!faceapi) throw new Error('peer worker used before init');
@@ -70,8 +82,9 @@ async function run(task: PeerTask): Promise<PeerResult> {
     const options = new faceapi.SsdMobilenetv1Options({ minConfidence: PEER_OPTIONS.minConfidence, maxResults: PEER_OPTIONS.maxResults });
     const faces = await faceapi.detectAllFaces(input as never, options).withFaceLandmarks().withFaceDescriptors();
     if (faces.length > 0) {
-      // The same subject rule as ours (bench/lfw/select.ts): the central face, not a larger bystander.
-      const best = faces[subjectIndex(faces.map((f) => ({ box: f.detection.box })), width, height)]!;
+      // The same rule as our API's default (models/select.ts PROMINENT), on face-api's own boxes.
+      const scores = faces.map((f) => prominence(peerFace(f.detection.box, width, height), width, height));
+      const best = faces[scores.indexOf(Math.max(...scores))]!;
       return { key: task.key, faceCount: faces.length, fallback: false, descriptor: Float32Array.from(best.descriptor), ms: performance.now() - start };
     }
     const side = Math.round(Math.min(width, height) * PEER_OPTIONS.fallbackCentreFraction);

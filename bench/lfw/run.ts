@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_THRESHOLD, type BackendRequest } from '../../models/index.js';
 import { DEGRADATIONS, type DegradationName } from './degrade.js';
+import { apiScore, embedThroughApi, type ApiStore } from './api.js';
 import { embedOurs, embedPeer, repoRoot, type CacheTiming, type OursStore, type PeerStore } from './embed.js';
 import {
   byGender,
@@ -60,6 +61,10 @@ export interface LfwReport {
   options: { dataDir: string; workers: number; backend: string; peer: string | null; folds: number[]; skipped: Section[]; conditions: string[] };
   timing: {
     totalSeconds: number;
+    /** The API path (bench/lfw/api.ts): every headline table. */
+    apiSeconds: number;
+    apiImagesComputed: number;
+    /** Ablation crops and degraded probes (bench/lfw/embed-worker.ts). */
     oursSeconds: number;
     oursImagesComputed: number;
     peerSeconds: number;
@@ -75,9 +80,12 @@ export interface LfwReport {
     template: ReadonlyArray<{ x: number; y: number }>;
     cacheDir: string;
     imagesEmbedded: number;
+    /** Images the API answered NO_FACE for (their pairs count as non-matches). */
     noFaceImages: { all: number; view2: number; view1: number };
-    /** View 2 images where the LFW subject (central face) is not the largest face. */
+    /** View 2 images where the API's default (PROMINENT) face is not the largest face. */
     subjectNotLargest: number;
+    /** View 2 images whose face choice the API flagged as ambiguous. */
+    ambiguousImages: number;
     faceSelection: string;
     serviceDefaultThreshold: number;
   };
@@ -98,7 +106,14 @@ export interface LfwReport {
   plots: string[];
 }
 
-function oursScorer(store: OursStore, variant: 'aligned' | 'box' | 'centre'): Scorer {
+/** Identification wants a vector per image: an image without a face gets a zero vector (it matches nobody). */
+function embeddingOrZero(store: ApiStore, key: string, dims: number): Float32Array | undefined {
+  const r = store.records.get(key);
+  if (!r) return undefined;
+  return r.embedding.length ? r.embedding : new Float32Array(dims);
+}
+
+function oursScorer(store: OursStore, variant: 'box' | 'centre'): Scorer {
   const m = store[variant];
   return {
     vector: (k) => m.get(k)?.embedding,
@@ -107,15 +122,24 @@ function oursScorer(store: OursStore, variant: 'aligned' | 'box' | 'centre'): Sc
   };
 }
 
-/** The service's choice: the largest face (differs from the subject in a few multi-face images). */
-function largestScorer(store: OursStore): Scorer {
+/** What the API answers with its default arguments (bench/lfw/api.ts). */
+function apiScorer(store: ApiStore): Scorer {
+  return {
+    vector: (k) => store.records.get(k)?.embedding,
+    fallback: (k) => store.records.get(k)?.face === null,
+    score: apiScore,
+  };
+}
+
+/** Comparison row: the API asked for the largest face (`face: { rule: LARGEST }`). */
+function largestScorer(store: ApiStore): Scorer {
   return {
     vector: (k) => {
-      const r = store.aligned.get(k);
+      const r = store.records.get(k);
       return r?.largest?.embedding ?? r?.embedding;
     },
-    fallback: (k) => store.aligned.get(k)?.fallback ?? false,
-    score: cosineScore,
+    fallback: (k) => store.records.get(k)?.face === null,
+    score: apiScore,
   };
 }
 
@@ -150,28 +174,37 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
   const conditions = o.skip.has('robustness') ? [] : o.conditions;
 
   log(o.quiet, `LFW: ${v2.length} View 2 pairs (folds ${folds.map((f) => f + 1).join(',')}), ${v1.length} View 1 pairs, ${new Set([...v2Keys, ...v1Keys, ...idKeys]).size} images`);
+  const api = await embedThroughApi({
+    dataDir: o.dataDir,
+    cacheRoot: o.cacheDir,
+    keys: [...v2Keys, ...v1Keys, ...idKeys],
+    workers: o.workers,
+    backend: o.backend,
+    quiet: o.quiet,
+  });
+  log(o.quiet, `API path: ${api.computed} images computed, ${formatDuration(api.seconds)}`);
   const ours = await embedOurs({
     dataDir: o.dataDir,
     cacheRoot: o.cacheDir,
     workers: o.workers,
     backend: o.backend,
-    aligned: [...v2Keys, ...v1Keys, ...idKeys],
+    faces: new Map([...api.records].map(([k, r]) => [k, r.face])),
     ablation: o.skip.has('ablation') ? [] : v2Keys,
     degraded: new Map(conditions.map((c) => [c, probeKeys])),
     quiet: o.quiet,
   });
-  log(o.quiet, `ours: ${ours.computed} images computed, ${formatDuration(ours.seconds)}`);
+  log(o.quiet, `ablation and degraded variants: ${ours.computed} images computed, ${formatDuration(ours.seconds)}`);
   const peer = o.peer ? await embedPeer({ dataDir: o.dataDir, cacheRoot: o.cacheDir, workers: o.workers, keys: v2Keys, quiet: o.quiet }) : undefined;
   if (peer) log(o.quiet, `face-api: ${peer.computed} images computed, ${formatDuration(peer.seconds)}`);
   const tEval = performance.now();
 
-  // Table I and calibration.
-  const aligned = oursScorer(ours, 'aligned');
+  // Table I and calibration: the API path, default arguments.
+  const aligned = apiScorer(api);
   const s2 = scorePairs(v2, aligned);
   const s1 = scorePairs(v1, aligned);
-  const fb = (k: string): boolean => ours.aligned.get(k)?.fallback ?? false;
+  const fb = aligned.fallback;
   const vOurs = verification(s2, countFallbacks(v2, fb));
-  const vLargest = verification(scorePairs(v2, largestScorer(ours)), countFallbacks(v2, fb));
+  const vLargest = verification(scorePairs(v2, largestScorer(api)), countFallbacks(v2, fb));
   const calibration = calibrate(s1, s2, [
     { name: 'service default', rule: 'DEFAULT_THRESHOLD (models/calibration.ts): the View 1 best-accuracy threshold, rounded', threshold: DEFAULT_THRESHOLD },
   ]);
@@ -220,14 +253,14 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
       rows.push(robustnessRow(c, DEGRADATIONS[c], scorePairs(v2, aligned, probe), probe.fallback, operating));
     }
     for (const r of rows) robustnessCurves.push({ label: `${r.condition} (AUC ${r.verification.auc.toFixed(4)})`, points: r.roc });
-    const pose = poseBins(s2, (k) => ours.aligned.get(k)?.face?.landmarks, vOurs.tenFold, operating);
+    const pose = poseBins(s2, (k) => api.records.get(k)?.face?.landmarks, vOurs.tenFold, operating);
     robustness = { rows: rows.map(strip), pose };
   }
 
   // Identification.
-  const dims = ours.info?.model.dimensions ?? 128;
+  const dims = api.model?.dimensions ?? 128;
   const ident = doId
-    ? identification(lfw, (k) => ours.aligned.get(k)?.embedding, dims, [
+    ? identification(lfw, (k) => embeddingOrZero(api, k, dims), dims, [
         { name: 'service default (best accuracy on View 1)', threshold: operating },
         { name: 'strict (FAR <= 0.1% on View 1)', threshold: calibration.recommended },
         { name: 'EER threshold (View 1)', threshold: calibration.points.find((p) => p.name === 'EER')!.threshold },
@@ -242,8 +275,8 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
         peer: vPeer && peerS2 ? byGender(peerS2, lfw.gender.labels, vPeer.tenFold, -0.6) : null,
       };
 
-  // Latency (per image, measured inside the workers while all of them were busy).
-  const recs = v2Keys.map((k) => ours.aligned.get(k)!).filter((r) => !r.fallback);
+  // Latency (per image through the service, measured while every worker was busy).
+  const recs = v2Keys.map((k) => api.records.get(k)!).filter((r) => r.face !== null);
   const lat = {
     decode: latencySummary(recs.map((r) => r.ms.decode)),
     detect: latencySummary(recs.map((r) => r.ms.detect)),
@@ -287,8 +320,8 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
   }
   if (robustnessCurves.length > 1) await png('roc-robustness.png', rocSvg(robustnessCurves, { title: 'Ours under degraded probes (LFW View 2)', minFar: 1e-3 }));
 
-  const noFace = (keys: readonly string[]): number => keys.filter((k) => ours.aligned.get(k)?.fallback).length;
-  const allKeys = [...ours.aligned.keys()];
+  const noFace = (keys: readonly string[]): number => keys.filter((k) => api.records.get(k)?.face === null).length;
+  const allKeys = [...api.records.keys()];
   const report: LfwReport = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -301,6 +334,8 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
     options: { dataDir: path.relative(repoRoot, o.dataDir) || o.dataDir, workers: o.workers, backend: o.backend, peer: o.peer ?? null, folds, skipped: [...o.skip], conditions: [...conditions] },
     timing: {
       totalSeconds: (performance.now() - t0) / 1000,
+      apiSeconds: api.seconds,
+      apiImagesComputed: api.computed,
       oursSeconds: ours.seconds,
       oursImagesComputed: ours.computed,
       peerSeconds: peer?.seconds ?? 0,
@@ -310,15 +345,16 @@ export async function runLfw(o: LfwOptions): Promise<LfwReport> {
       peerCache: peer?.cacheTiming ?? null,
     },
     ours: {
-      model: ours.info?.model.name ?? 'unknown',
-      backend: ours.info?.backend ?? 'unknown',
+      model: api.model?.name ?? 'unknown',
+      backend: api.backend,
       template: ours.info?.template ?? [],
-      cacheDir: ours.cacheDir ? path.relative(repoRoot, ours.cacheDir) : '',
-      imagesEmbedded: ours.aligned.size,
+      cacheDir: api.cacheDir ? path.relative(repoRoot, api.cacheDir) : '',
+      imagesEmbedded: api.records.size,
       noFaceImages: { all: noFace(allKeys), view2: noFace(v2Keys), view1: noFace(v1Keys) },
-      subjectNotLargest: v2Keys.filter((k) => ours.aligned.get(k)?.largest).length,
+      subjectNotLargest: v2Keys.filter((k) => (api.records.get(k)?.faceIndex ?? 0) > 0).length,
+      ambiguousImages: v2Keys.filter((k) => api.records.get(k)?.ambiguous).length,
       faceSelection:
-        'the LFW subject: the detected face maximising area - 2 x (offset of its centre from the image centre)^2 (FaceNet align_dataset_mtcnn rule); the service embeds the largest face, reported alongside',
+        "the face the API's `embed` returns with its default arguments (models/select.ts PROMINENT: size, centre and in-frame fraction); \"largest face\" is the same call with face: { rule: LARGEST }",
       serviceDefaultThreshold: DEFAULT_THRESHOLD,
     },
     verification: { ours: strip(vOurs), oursLargest: strip(vLargest), peer: vPeer ? strip(vPeer) : null },

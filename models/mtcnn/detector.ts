@@ -203,9 +203,12 @@ function toFace(c: Candidate & { landmarks: Point[] }, width: number, height: nu
   const x2 = clamp(c.x2, 0, width);
   const y2 = clamp(c.y2, 0, height);
   const [leftEye, rightEye, nose, mouthLeft, mouthRight] = c.landmarks as [Point, Point, Point, Point, Point];
+  const fullArea = Math.max(0, c.x2 - c.x1) * Math.max(0, c.y2 - c.y1);
+  const inFrame = fullArea > 0 ? Math.min(1, ((x2 - x1) * (y2 - y1)) / fullArea) : 0;
   return {
     box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 },
     score: c.score,
     landmarks: { leftEye, rightEye, nose, mouthLeft, mouthRight },
+    inFrame,
   };
 }

@@ -1,4 +1,5 @@
 /** Jobs the inference worker answers, and what it reports when ready. Shared by both threads. */
+import type { FaceChoice, FaceSelection } from '../../models/select.js';
 import type { Face } from '../../models/types.js';
 
 export interface WorkerInfo {
@@ -13,6 +14,8 @@ export interface PixelsPayload {
   data: Uint8Array;
   /** Smallest face to look for, pixels (default: the detector's 20). */
   minFaceSize?: number;
+  /** Which face to embed (default: the most prominent). */
+  choice?: FaceChoice;
 }
 
 export interface DetectFacesValue {
@@ -20,21 +23,23 @@ export interface DetectFacesValue {
   detectMs: number;
 }
 
-export interface EmbedLargestFaceValue {
+export interface EmbedFaceValue {
   faces: Face[];
   face: Face;
+  selection: FaceSelection;
   embedding: Float32Array;
   timings: { detectMs: number; alignMs: number; embedMs: number };
 }
 
-/** A video frame: like `EmbedLargestFaceValue`, but no face is a result (`face`/`embedding` null), not an error. */
+/** A video frame: like `EmbedFaceValue`, but no face is a result (`face`/`selection`/`embedding` null), not an error. */
 export interface AnalyseFrameValue {
   faces: Face[];
   face: Face | null;
+  selection: FaceSelection | null;
   embedding: Float32Array | null;
   timings: { detectMs: number; alignMs: number; embedMs: number };
 }
 
 export const JOB_DETECT = 'detectFaces';
-export const JOB_EMBED = 'embedLargestFace';
+export const JOB_EMBED = 'embedFace';
 export const JOB_ANALYSE = 'analyseFrame';

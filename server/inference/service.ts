@@ -4,7 +4,7 @@
  * sessions) call this; it knows nothing about GraphQL.
  */
 import { performance } from 'node:perf_hooks';
-import { cosineSimilarity, decodeImage, type DecodeLimits } from '../../models/index.js';
+import { cosineSimilarity, decodeImage, type DecodeLimits, type FaceChoice, type FaceSelection } from '../../models/index.js';
 import type { DecodedImage, Face, ImageInfo } from '../../models/types.js';
 import type { Config } from '../config.js';
 import { ServiceError, tagArgument } from '../errors.js';
@@ -17,7 +17,7 @@ import {
   JOB_EMBED,
   type AnalyseFrameValue,
   type DetectFacesValue,
-  type EmbedLargestFaceValue,
+  type EmbedFaceValue,
   type PixelsPayload,
   type WorkerInfo,
 } from './protocol.js';
@@ -41,8 +41,12 @@ export interface DetectionResult {
 
 export interface EmbeddingResult {
   image: ImageInfo;
+  /** Every face found, largest first (`selection.index` points into it). */
+  faces: Face[];
   face: Face;
   faceCount: number;
+  /** Which face was used and how it was chosen (index into the detector's list, rule, ambiguity). */
+  selection: FaceSelection;
   embedding: Float32Array;
   model: string;
   timings: StageTimings;
@@ -52,8 +56,9 @@ export interface FrameResult {
   image: ImageInfo;
   /** Every face, largest first; empty when there is none. */
   faces: Face[];
-  /** The largest face, which was embedded; null when there is no face. */
+  /** The most prominent face, which was embedded; null when there is no face. */
   face: Face | null;
+  selection: FaceSelection | null;
   embedding: Float32Array | null;
   model: string;
   timings: StageTimings;
@@ -151,19 +156,26 @@ export class InferenceService {
     };
   }
 
-  async embed(bytes: Uint8Array, signal?: AbortSignal): Promise<EmbeddingResult> {
+  /** The chosen face's embedding (`choice` default: the most prominent face). */
+  async embed(bytes: Uint8Array, options: { choice?: FaceChoice; signal?: AbortSignal } = {}): Promise<EmbeddingResult> {
     this.admit(1);
     const started = performance.now();
     const decoded = await this.decode(bytes);
-    const [job] = this.submitEmbeds([decoded.image], signal);
+    const [job] = this.submitEmbeds([{ image: decoded.image, choice: options.choice }], options.signal);
     return this.embeddingResult(decoded, await job!, started);
   }
 
   /**
    * Two embeddings (on two workers when free), then cosine similarity here. `threshold` defaults to the
-   * configured one. Errors name the upload they are about (`extensions.argument`).
+   * configured one, each side's face to its most prominent. Errors name the upload they are about
+   * (`extensions.argument`).
    */
-  async verify(reference: Uint8Array, probe: Uint8Array, threshold?: number | null, signal?: AbortSignal): Promise<VerificationResult> {
+  async verify(
+    reference: Uint8Array,
+    probe: Uint8Array,
+    options: { threshold?: number | null; referenceFace?: FaceChoice; probeFace?: FaceChoice; signal?: AbortSignal } = {},
+  ): Promise<VerificationResult> {
+    const { threshold, signal } = options;
     const started = performance.now();
     const used = threshold ?? this.defaultThreshold;
     if (!Number.isFinite(used) || used < -1 || used > 1) {
@@ -180,8 +192,14 @@ export class InferenceService {
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const [refJob, prbJob] = this.submitEmbeds([ref.image, prb.image], controller.signal);
-      const tagged = (job: Promise<JobOutcome<EmbedLargestFaceValue>>, argument: string) =>
+      const [refJob, prbJob] = this.submitEmbeds(
+        [
+          { image: ref.image, choice: options.referenceFace },
+          { image: prb.image, choice: options.probeFace },
+        ],
+        controller.signal,
+      );
+      const tagged = (job: Promise<JobOutcome<EmbedFaceValue>>, argument: string) =>
         job.catch((e: unknown) => {
           controller.abort();
           return Promise.reject(tagArgument(e, argument));
@@ -209,7 +227,7 @@ export class InferenceService {
   }
 
   /**
-   * One video frame (live sessions): every face, and the largest face and its embedding, or `null`
+   * One video frame (live sessions): every face, and the most prominent face and its embedding, or `null`
    * when there is no face, which is a result here rather than an error. Decode errors still throw.
    */
   async analyseFrame(bytes: Uint8Array, options: { signal?: AbortSignal; minFaceSize?: number } = {}): Promise<FrameResult> {
@@ -231,6 +249,7 @@ export class InferenceService {
       image: imageInfo(image),
       faces: value.faces,
       face: value.face,
+      selection: value.selection,
       embedding: value.embedding,
       model: this.modelName,
       timings: {
@@ -243,12 +262,16 @@ export class InferenceService {
     };
   }
 
-  private submitEmbeds(images: DecodedImage[], signal?: AbortSignal): Promise<JobOutcome<EmbedLargestFaceValue>>[] {
-    const specs = images.map((image) => {
+  private submitEmbeds(
+    requests: Array<{ image: DecodedImage; choice: FaceChoice | undefined }>,
+    signal?: AbortSignal,
+  ): Promise<JobOutcome<EmbedFaceValue>>[] {
+    const specs = requests.map(({ image, choice }) => {
       const { payload, transfer } = pixels(image);
+      if (choice) payload.choice = choice;
       return { kind: JOB_EMBED, payload, transfer };
     });
-    const jobs = this.pool.runAll<EmbedLargestFaceValue>(specs, signal ? { signal } : {});
+    const jobs = this.pool.runAll<EmbedFaceValue>(specs, signal ? { signal } : {});
     // Rejections are handled by the caller's await; keep Node from flagging a sibling that settles first.
     for (const job of jobs) job.catch(() => undefined);
     return jobs;
@@ -256,7 +279,7 @@ export class InferenceService {
 
   private embeddingResult(
     decoded: { image: DecodedImage; decodeMs: number },
-    outcome: JobOutcome<EmbedLargestFaceValue>,
+    outcome: JobOutcome<EmbedFaceValue>,
     started: number,
   ): EmbeddingResult {
     const { value } = outcome;
@@ -266,8 +289,10 @@ export class InferenceService {
     this.observe('embed', value.timings.embedMs);
     return {
       image: imageInfo(decoded.image),
+      faces: value.faces,
       face: value.face,
       faceCount: value.faces.length,
+      selection: value.selection,
       embedding: value.embedding,
       model: this.modelName,
       timings: {

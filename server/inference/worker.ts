@@ -1,6 +1,6 @@
 /**
  * The inference worker thread: one `FacePipeline` (backend + MTCNN + embedder) loaded at start, then
- * `detectFaces` / `embedLargestFace` jobs on raw RGB pixels decoded by the main thread.
+ * `detectFaces` / `embedFace` / `analyseFrame` jobs on raw RGB pixels decoded by the main thread.
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +14,7 @@ import {
   JOB_EMBED,
   type AnalyseFrameValue,
   type DetectFacesValue,
-  type EmbedLargestFaceValue,
+  type EmbedFaceValue,
   type PixelsPayload,
   type WorkerInfo,
 } from './protocol.js';
@@ -31,11 +31,15 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend });
-  const embedLargest = (payload: PixelsPayload): EmbedLargestFaceValue => {
-    const result = pipeline.embedLargestFace(toImage(payload), payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {});
+  const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
+    const result = pipeline.embedFace(toImage(payload), {
+      ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
+      ...(payload.choice ? { choice: payload.choice } : {}),
+    });
     return {
       faces: result.faces,
       face: result.face,
+      selection: result.selection,
       // A copy of 128 floats: never hand out a view of memory the backend may own.
       embedding: Float32Array.from(result.embedding),
       timings: { detectMs: result.timings.detectMs, alignMs: result.timings.alignMs, embedMs: result.timings.embedMs },
@@ -54,17 +58,18 @@ serveJobs(async () => {
         const value: DetectFacesValue = { faces, detectMs: performance.now() - started };
         return { value };
       },
-      [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedLargest(payload) }),
+      [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedChosen(payload) }),
       [JOB_ANALYSE]: (payload: PixelsPayload) => {
         const started = performance.now();
         try {
-          const value: AnalyseFrameValue = embedLargest(payload);
+          const value: AnalyseFrameValue = embedChosen(payload);
           return { value };
         } catch (error) {
           if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;
           const value: AnalyseFrameValue = {
             faces: [],
             face: null,
+            selection: null,
             embedding: null,
             timings: { detectMs: performance.now() - started, alignMs: 0, embedMs: 0 },
           };

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { isFaceError, type Face, type ImageInfo } from '../../models/index.js';
+import { isFaceError, type Face, type FaceSelection, type ImageInfo } from '../../models/index.js';
 import { ServiceError, type ApiErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Channel } from './channel.js';
@@ -30,7 +30,9 @@ export interface FrameAnalysis {
   image: ImageInfo;
   /** Every face, largest first (empty when none). */
   faces: Face[];
-  /** Unit embedding of the largest face, or null when there is no face. */
+  /** Which face was embedded (the most prominent), or null when there is no face. */
+  selection: FaceSelection | null;
+  /** Unit embedding of that face, or null when there is no face. */
   embedding: Float32Array | null;
 }
 
@@ -40,6 +42,7 @@ export interface ReferenceFace {
   image: ImageInfo;
   face: Face;
   faceCount: number;
+  selection: FaceSelection;
   embedding: Float32Array;
   model: string;
 }
@@ -50,7 +53,9 @@ export interface LiveFrameResult {
   sequence: number;
   image: ImageInfo | null;
   faces: Face[];
-  /** Cosine similarity of the largest face to the reference; null without a face. */
+  /** Which face was compared (the most prominent), or null without a face. */
+  selection: FaceSelection | null;
+  /** Cosine similarity of that face to the reference; null without a face. */
   similarity: number | null;
   match: boolean | null;
   threshold: number;
@@ -302,6 +307,7 @@ export class LiveSessionManager {
       sequence: frame.sequence,
       image: analysis.image,
       faces: analysis.faces,
+      selection: analysis.selection,
       similarity,
       match: similarity === null ? null : similarity >= session.threshold,
       threshold: session.threshold,
@@ -330,6 +336,7 @@ export class LiveSessionManager {
       sequence: frame.sequence,
       image: null,
       faces: [],
+      selection: null,
       similarity: null,
       match: null,
       threshold: session.threshold,

@@ -1,4 +1,5 @@
 /** Shapes shared by the inference results: faces, boxes, landmarks, image info and stage timings. */
+import type { FaceChoice, FaceSelection } from '../../models/select.js';
 import type { Box, Face, ImageInfo, Landmarks, Point } from '../../models/types.js';
 import { builder, type Context, type Upload } from '../builder.js';
 import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
@@ -43,6 +44,61 @@ export const FaceRef = builder.objectRef<Face>('Face').implement({
     box: t.expose('box', { type: BoxRef }),
     score: t.exposeFloat('score', { description: 'Detector (O-Net) face probability, 0..1.' }),
     landmarks: t.expose('landmarks', { type: LandmarksRef }),
+    inFrame: t.exposeFloat('inFrame', {
+      description: 'Fraction of the detected face box inside the image, 0..1: below 1 the face is cut by the border (and `box` is clipped).',
+    }),
+  }),
+});
+
+export const FaceRuleEnum = builder.enumType('FaceRule', {
+  description: 'An automatic way to choose the one face an operation uses.',
+  values: {
+    PROMINENT: {
+      value: 'prominent',
+      description:
+        "The default: the photo's subject by size, closeness to the image centre and how much of it is in frame (a bystander cut by the border loses).",
+    },
+    LARGEST: { value: 'largest', description: 'The face with the largest box.' },
+  } as const,
+});
+
+export const FaceSelectorInput = builder.inputType('FaceSelector', {
+  description: 'Which face to use: exactly one of an automatic rule or an index into the face list that `detect` returned for the same image.',
+  isOneOf: true,
+  fields: (t) => ({
+    rule: t.field({ type: FaceRuleEnum }),
+    index: t.int({ description: '0-based index in `detect`\'s face list (largest first). FACE_INDEX_OUT_OF_RANGE when the image has no such face.' }),
+  }),
+});
+
+/** The library's choice from a FaceSelector argument (absent: the library default, PROMINENT). */
+export function faceChoice(selector: { rule?: 'prominent' | 'largest' | null; index?: number | null } | null | undefined): FaceChoice | undefined {
+  if (!selector) return undefined;
+  if (selector.index !== undefined && selector.index !== null) return { rule: 'index', index: selector.index };
+  if (selector.rule) return { rule: selector.rule };
+  return undefined;
+}
+
+export const FaceSelectionRuleEnum = builder.enumType('FaceSelectionRule', {
+  description: 'How the face an answer used was chosen.',
+  values: {
+    PROMINENT: { value: 'prominent', description: 'The most prominent face (the default rule).' },
+    LARGEST: { value: 'largest', description: 'The largest face, as asked.' },
+    INDEX: { value: 'index', description: 'The face at the index the caller gave.' },
+  } as const,
+});
+
+export const FaceSelectionRef = builder.objectRef<FaceSelection>('FaceSelection').implement({
+  description: 'Which of the detected faces was used, and whether that was a close call.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: "Index of the face used in the detector's list (largest first, as `detect` returns it)." }),
+    rule: t.field({ type: FaceSelectionRuleEnum, resolve: (s) => s.rule }),
+    faceCount: t.exposeInt('faceCount', { description: 'How many faces were found.' }),
+    ambiguous: t.exposeBoolean('ambiguous', {
+      description:
+        'Another face was nearly as good a choice under the rule: show the user which face was used and let them pick (FaceSelector.index). Never true for an explicit index.',
+    }),
+    runnerUpIndex: t.int({ nullable: true, description: 'The other candidate when `ambiguous`, else null.', resolve: (s) => s.runnerUp }),
   }),
 });
 

@@ -6,7 +6,7 @@
 import { builder, type Context } from '../builder.js';
 import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
 import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/sessions.js';
-import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
+import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 
 const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('FrameError').implement({
   description: 'Why one live frame could not be analysed (the session goes on).',
@@ -27,8 +27,9 @@ export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').
     threshold: t.exposeFloat('threshold'),
     model: t.string({ resolve: (s) => s.reference.model }),
     referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference.image }),
-    referenceFace: t.field({ type: FaceRef, description: 'The largest face of the reference image.', resolve: (s) => s.reference.face }),
+    referenceFace: t.field({ type: FaceRef, description: 'The face of the reference image that frames are compared with.', resolve: (s) => s.reference.face }),
     referenceFaceCount: t.int({ resolve: (s) => s.reference.faceCount }),
+    referenceSelection: t.field({ type: FaceSelectionRef, description: 'Which face of the reference was used, and whether that was a close call.', resolve: (s) => s.reference.selection }),
   }),
 });
 
@@ -49,9 +50,15 @@ const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
     sequence: t.exposeInt('sequence'),
     image: t.field({ type: ImageInfoRef, nullable: true, resolve: (f) => f.image }),
     faces: t.field({ type: [FaceRef], description: 'Every face, largest first, in frame pixels.', resolve: (f) => f.faces }),
+    selection: t.field({
+      type: FaceSelectionRef,
+      nullable: true,
+      description: 'Which face was compared (the most prominent; `ambiguous` when another was nearly as prominent); null without a face.',
+      resolve: (f) => f.selection,
+    }),
     similarity: t.float({
       nullable: true,
-      description: "Cosine similarity of the frame's largest face to the reference; null without a face.",
+      description: "Cosine similarity of the frame's compared face (see `selection`) to the reference; null without a face.",
       resolve: (f) => f.similarity,
     }),
     match: t.boolean({ nullable: true, description: 'similarity >= threshold; null without a face.', resolve: (f) => f.match }),
@@ -83,11 +90,12 @@ builder.mutationField('startLiveSession', (t) =>
   t.field({
     type: LiveSessionRef,
     description:
-      'Opens a live verification session against the largest face of a reference image: upload it as `reference` (HTTP multipart) or send it as `referenceBase64` (WebSocket). NO_FACE when it has none.',
+      'Opens a live verification session against one face of a reference image (the most prominent unless `referenceFace` says otherwise): upload it as `reference` (HTTP multipart) or send it as `referenceBase64` (WebSocket). NO_FACE when it has none.',
     args: {
       reference: t.arg({ type: 'File' }),
       referenceBase64: t.arg.string({ description: 'The reference image, base64 (or a data: URL).' }),
       threshold: t.arg.float({ description: "Cosine-similarity threshold in [-1, 1]; default: the server's." }),
+      referenceFace: t.arg({ type: FaceSelectorInput, description: 'Which face of the reference; default: { rule: PROMINENT }.' }),
     },
     resolve: (_root, args, ctx) =>
       guarded(async () => {
@@ -102,7 +110,10 @@ builder.mutationField('startLiveSession', (t) =>
           ? await readUpload(args.reference, 'reference', ctx)
           : fromBase64(args.referenceBase64!, 'referenceBase64');
         ctx.deps.live.checkCapacity(ownerOf(ctx));
-        const reference = await ctx.deps.inference.embed(bytes, ctx.signal).catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
+        const choice = faceChoice(args.referenceFace);
+        const reference = await ctx.deps.inference
+          .embed(bytes, { signal: ctx.signal, ...(choice ? { choice } : {}) })
+          .catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
         return ctx.deps.live.start(ownerOf(ctx), reference, threshold);
       }),
   }),

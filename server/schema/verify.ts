@@ -1,14 +1,16 @@
 /** `verify`: are two images of the same person? */
 import { builder } from '../builder.js';
 import type { EmbeddingResult, VerificationResult } from '../inference/service.js';
-import { FaceRef, guarded, ImageInfoRef, ms, readUpload, StageTimingsRef } from './common.js';
+import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload, StageTimingsRef } from './common.js';
 
 export const VerifiedImageRef = builder.objectRef<EmbeddingResult>('VerifiedImage').implement({
-  description: 'One side of a verification: the face that was compared (the largest one) and its image.',
+  description: 'One side of a verification: the face that was compared and its image.',
   fields: (t) => ({
     image: t.expose('image', { type: ImageInfoRef }),
-    face: t.expose('face', { type: FaceRef }),
+    face: t.expose('face', { type: FaceRef, description: 'The face that was compared (`selection` says which and how it was chosen).' }),
+    faces: t.expose('faces', { type: [FaceRef], description: 'Every face found in this image, largest first, as `detect` lists them: `selection.index` points into this list.' }),
     faceCount: t.exposeInt('faceCount', { description: 'How many faces the detector found in this image.' }),
+    selection: t.expose('selection', { type: FaceSelectionRef, description: 'Which face was compared and how it was chosen.' }),
     timings: t.expose('timings', { type: StageTimingsRef }),
   }),
 });
@@ -44,13 +46,15 @@ builder.mutationField('verify', (t) =>
   t.field({
     type: VerificationRef,
     description:
-      'Compares the largest face of each image. Fails with NO_FACE (extensions.argument says which image) when one has no face.',
+      'Compares one face of each image: the most prominent unless `referenceFace`/`probeFace` say otherwise. Fails with NO_FACE (extensions.argument says which image) when one has no face.',
     args: {
       reference: t.arg({ type: 'File', required: true }),
       probe: t.arg({ type: 'File', required: true }),
       threshold: t.arg.float({
         description: 'Cosine-similarity threshold in [-1, 1]; default: the server\'s (see Query.info.defaultThreshold).',
       }),
+      referenceFace: t.arg({ type: FaceSelectorInput, description: 'Which face of the reference; default: { rule: PROMINENT }.' }),
+      probeFace: t.arg({ type: FaceSelectorInput, description: 'Which face of the probe; default: { rule: PROMINENT }.' }),
     },
     resolve: (_root, args, ctx) =>
       guarded(async () => {
@@ -58,7 +62,14 @@ builder.mutationField('verify', (t) =>
           readUpload(args.reference, 'reference', ctx),
           readUpload(args.probe, 'probe', ctx),
         ]);
-        return ctx.deps.inference.verify(reference, probe, args.threshold, ctx.signal);
+        const referenceFace = faceChoice(args.referenceFace);
+        const probeFace = faceChoice(args.probeFace);
+        return ctx.deps.inference.verify(reference, probe, {
+          threshold: args.threshold,
+          signal: ctx.signal,
+          ...(referenceFace ? { referenceFace } : {}),
+          ...(probeFace ? { probeFace } : {}),
+        });
       }),
   }),
 );

@@ -63,7 +63,7 @@ describe('bad input', () => {
     expect(await codeOf(pipeline.embed(Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 40503) & 0xff))))).toBe('UNSUPPORTED_FORMAT');
     expect(await codeOf(pipeline.embed(jpeg.subarray(0, 20_000)))).toBe('BAD_IMAGE');
     expect(await codeOf(pipeline.detect(Buffer.from('{"not": "an image"}')))).toBe('UNSUPPORTED_FORMAT');
-    expect(await codeOf(pipeline.embed(jpeg, { maxPixels: 100_000 }))).toBe('IMAGE_TOO_LARGE');
+    expect(await codeOf(pipeline.embed(jpeg, { limits: { maxPixels: 100_000 } }))).toBe('IMAGE_TOO_LARGE');
     expect(await codeOf(pipeline.embed(await gradientJpeg()))).toBe('NO_FACE');
     expect((await pipeline.detect(await gradientJpeg())).faces).toEqual([]);
   });

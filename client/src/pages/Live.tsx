@@ -28,6 +28,10 @@ export const StartLiveSessionDocument = graphql(`
       expiresAt
       model
       referenceFaceCount
+      referenceSelection {
+        index
+        ambiguous
+      }
       referenceImage {
         ...ImageInfoFields
       }
@@ -64,6 +68,10 @@ export const LiveVerificationDocument = graphql(`
       }
       faces {
         ...FaceFields
+      }
+      selection {
+        index
+        ambiguous
       }
       similarity
       match
@@ -179,7 +187,8 @@ export default function LivePage(): JSX.Element {
     ctx.clearRect(0, 0, overlay.width, overlay.height);
     drawFaces(ctx, r.faces, {
       scale: 1,
-      color: (_f, i) => (i > 0 ? COLORS.other : r.match === true ? COLORS.match : r.match === false ? COLORS.noMatch : COLORS.neutral),
+      // The compared face in the verdict's colour, every other face grey.
+      color: (_f, i) => (i !== r.selection?.index ? COLORS.other : r.match === true ? COLORS.match : r.match === false ? COLORS.noMatch : COLORS.neutral),
     });
   };
 
@@ -352,8 +361,8 @@ export default function LivePage(): JSX.Element {
     <>
       <h1 tabIndex={-1}>Live verification</h1>
       <p class="lead">
-        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the largest one matches the
-        reference.
+        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the one in front (the most
+        prominent, boxed in colour; other faces are grey) matches the reference.
       </p>
       <div class="live-layout" classList={{ idle: !running() }}>
         <div>
@@ -395,6 +404,12 @@ export default function LivePage(): JSX.Element {
           </div>
           <Show when={last()?.error}>
             {(e) => <p class="note">{messageForCode(e().code, 'frame')}</p>}
+          </Show>
+          <Show when={(last()?.faces.length ?? 0) > 1}>
+            <p class="note" data-testid="live-faces-note">
+              {last()!.faces.length} faces in view; the coloured box is the one compared.
+              {last()!.selection?.ambiguous ? ' Two faces are about equally prominent: have one person step closer to the camera.' : ''}
+            </p>
           </Show>
           <p class="visually-hidden" aria-live="polite">
             {announce()}
@@ -444,6 +459,10 @@ export default function LivePage(): JSX.Element {
                 />
                 <figcaption>
                   Reference · threshold {fixed(session()!.threshold, 2)}
+                  <Show when={session()!.referenceFaceCount > 1}>
+                    {' '}· {session()!.referenceFaceCount} faces; the boxed one is used
+                    {session()!.referenceSelection.ambiguous ? ' (a close call: a photo with one face is safer)' : ''}
+                  </Show>
                 </figcaption>
               </figure>
             </Show>
