@@ -187,6 +187,45 @@ describe.skipIf(!hasChromium || !hasLfw)('web client, end to end in Chromium', (
     await screenshot(page, 'verify-nomatch');
   });
 
+  it('verify: with several faces the page says which was compared, and a click on another box compares that one', async () => {
+    // Laura_Bush_0011: Laura Bush in the centre, a larger George W. Bush cut by the left border.
+    await openVerify();
+    await page.getByTestId('reference-file').setInputFiles(lfwImagePath('Laura_Bush', 1));
+    await page.getByTestId('probe-file').setInputFiles(lfwImagePath('Laura_Bush', 11));
+    const first = (await runVerify()) as Verification & { probe: Side & { faces: FaceLike[]; selection: { index: number } } };
+    expect(first.probe.faceCount).toBe(2);
+    expect(first.probe.selection.index).toBe(1);
+    expect(first.match).toBe(true);
+    await expect(page.getByTestId('probe-faces-note').textContent()).resolves.toBe('2 faces found; face 2 (the most prominent) was compared');
+    await expectFaceDrawn('[data-testid=probe-canvas]', first.probe.image, first.probe.faces[1]!, COLORS.match);
+    await expectFaceDrawn('[data-testid=probe-canvas]', first.probe.image, first.probe.faces[0]!, COLORS.other);
+    await screenshot(page, 'verify-two-faces');
+
+    // A click inside the other face's box runs the comparison again on that face.
+    const canvas = page.getByTestId('probe-canvas');
+    const rect = (await canvas.boundingBox())!;
+    const other = first.probe.faces[0]!.box;
+    const response = page.waitForResponse(graphqlResponse('verify'));
+    await canvas.click({
+      position: {
+        x: ((other.x + other.width / 2) / first.probe.image.width) * rect.width,
+        y: ((other.y + other.height / 2) / first.probe.image.height) * rect.height,
+      },
+    });
+    const second = ((await (await response).json()) as { data: { verify: Verification & { probe: { selection: { index: number; rule: string } } } } }).data.verify;
+    expect(second.probe.selection).toMatchObject({ index: 0, rule: 'INDEX' });
+    expect(second.match).toBe(false);
+    await expect.poll(() => page.getByTestId('verdict-text').textContent()).toBe('No match');
+    await expect(page.getByTestId('probe-faces-note').textContent()).resolves.toBe('2 faces found; face 1 (the one you picked) was compared');
+
+    // And the buttons do the same, for keyboards.
+    const back = page.waitForResponse(graphqlResponse('verify'));
+    await page.getByTestId('probe-pick-2').click();
+    await back;
+    await expect.poll(() => page.getByTestId('verdict-text').textContent()).toBe('Match');
+    await screenshot(page, 'verify-two-faces-picked');
+  });
+
   it('verify: a probe captured from the (fake) camera matches another photo of that person', async () => {
     await openVerify();
     await page.getByTestId('reference-file').setInputFiles(lfwImagePath(SAME, 1));

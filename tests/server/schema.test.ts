@@ -32,8 +32,16 @@ describe('schema.graphql', () => {
     expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['liveVerification']);
     expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info']);
     const verify = schema.getMutationType()!.getFields()['verify']!;
-    expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['probe: File!', 'reference: File!', 'threshold: Float']);
+    expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual([
+      'probe: File!',
+      'probeFace: FaceSelector',
+      'reference: File!',
+      'referenceFace: FaceSelector',
+      'threshold: Float',
+    ]);
     expect(String(verify.type)).toBe('Verification!');
+    const embed = schema.getMutationType()!.getFields()['embed']!;
+    expect(embed.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['face: FaceSelector', 'image: File!']);
   });
 });
 

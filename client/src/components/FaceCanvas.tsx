@@ -54,6 +54,23 @@ export interface FaceCanvasProps {
   /** Accessible description of what the canvas shows. */
   alt: string;
   testId?: string;
+  /** Called with the index of the face whose box was clicked (the smallest box under the pointer). */
+  onPick?: (index: number) => void;
+}
+
+/** Index of the smallest face box containing the image point, or -1. */
+export function faceAt(faces: readonly FaceLike[], x: number, y: number): number {
+  let best = -1;
+  let bestArea = Infinity;
+  faces.forEach((f, i) => {
+    const { box } = f;
+    const area = box.width * box.height;
+    if (x >= box.x && x <= box.x + box.width && y >= box.y && y <= box.y + box.height && area < bestArea) {
+      best = i;
+      bestArea = area;
+    }
+  });
+  return best;
 }
 
 async function decode(blob: Blob): Promise<ImageBitmap | null> {
@@ -92,9 +109,27 @@ export function FaceCanvas(props: FaceCanvasProps): JSX.Element {
     canvas.dataset['scale'] = String(scale);
   });
 
+  const click = (event: MouseEvent): void => {
+    const pick = props.onPick;
+    if (!pick) return;
+    const rect = canvas.getBoundingClientRect();
+    const x = ((event.clientX - rect.left) / rect.width) * props.width;
+    const y = ((event.clientY - rect.top) / rect.height) * props.height;
+    const index = faceAt(props.faces, x, y);
+    if (index >= 0) pick(index);
+  };
+
   return (
     <div class="face-canvas">
-      <canvas ref={canvas} role="img" aria-label={props.alt} data-testid={props.testId} data-drawn="false" />
+      <canvas
+        ref={canvas}
+        role="img"
+        aria-label={props.alt}
+        data-testid={props.testId}
+        data-drawn="false"
+        classList={{ pickable: !!props.onPick }}
+        onClick={click}
+      />
       <Show when={!bitmap.loading && bitmap() === null}>
         <p class="note">This browser cannot display this image format; the faces are drawn on a blank frame of its size.</p>
       </Show>

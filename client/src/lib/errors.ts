@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'UNSUPPORTED_FORMAT'
   | 'IMAGE_TOO_LARGE'
   | 'NO_FACE'
+  | 'FACE_INDEX_OUT_OF_RANGE'
   | 'BAD_REQUEST'
   | 'SESSION_NOT_FOUND'
   | 'OVERLOADED'
@@ -34,6 +35,7 @@ const KNOWN = new Set<string>([
   'UNSUPPORTED_FORMAT',
   'IMAGE_TOO_LARGE',
   'NO_FACE',
+  'FACE_INDEX_OUT_OF_RANGE',
   'BAD_REQUEST',
   'SESSION_NOT_FOUND',
   'OVERLOADED',
@@ -58,6 +60,8 @@ export function messageFor(code: ApiErrorCode, argument?: string): string {
   switch (code) {
     case 'NO_FACE':
       return `No face was found in the ${what}. Try a sharper, well-lit photo where the face is upright and not too small.`;
+    case 'FACE_INDEX_OUT_OF_RANGE':
+      return `The ${what} has no face with that number. Pick one of the faces drawn on it.`;
     case 'BAD_IMAGE':
       return `The ${what} could not be read as a picture. The file may be damaged, or it is not an image.`;
     case 'UNSUPPORTED_FORMAT':

@@ -3,7 +3,7 @@
  * the compared faces drawn, the similarity against the threshold, and the timings.
  */
 import { createMutation } from '@urql/solid';
-import { createSignal, Show, type JSX } from 'solid-js';
+import { createSignal, For, Show, type JSX } from 'solid-js';
 import { ErrorBox } from '../components/ErrorBox';
 import { FaceCanvas } from '../components/FaceCanvas';
 import { Gauge } from '../components/Gauge';
@@ -19,8 +19,8 @@ import { useService } from '../lib/service';
 // Sides are spelled out rather than spread from a shared fragment. (They were written so when the server's
 // depth limit counted each spread as a level; it now counts fragments by content, so a fragment would fit.)
 export const VerifyDocument = graphql(`
-  mutation Verify($reference: File!, $probe: File!, $threshold: Float) {
-    verify(reference: $reference, probe: $probe, threshold: $threshold) {
+  mutation Verify($reference: File!, $probe: File!, $threshold: Float, $referenceFace: FaceSelector, $probeFace: FaceSelector) {
+    verify(reference: $reference, probe: $probe, threshold: $threshold, referenceFace: $referenceFace, probeFace: $probeFace) {
       match
       similarity
       distance
@@ -38,8 +38,14 @@ export const VerifyDocument = graphql(`
         timings {
           ...StageTimingFields
         }
-        face {
+        faces {
           ...FaceFields
+        }
+        selection {
+          index
+          rule
+          ambiguous
+          runnerUpIndex
         }
       }
       probe {
@@ -50,8 +56,14 @@ export const VerifyDocument = graphql(`
         timings {
           ...StageTimingFields
         }
-        face {
+        faces {
           ...FaceFields
+        }
+        selection {
+          index
+          rule
+          ambiguous
+          runnerUpIndex
         }
       }
     }
@@ -66,33 +78,73 @@ interface Shown {
   roundTripMs: number;
 }
 
-function facesNote(count: number): string {
-  if (count <= 1) return '1 face found';
-  return `${count} faces found; the largest was compared`;
+type Side = VerifyMutation['verify']['reference'];
+
+function facesNote(side: Side): string {
+  if (side.faceCount <= 1) return '1 face found';
+  const which = side.selection.rule === 'INDEX' ? 'the one you picked' : 'the most prominent';
+  return `${side.faceCount} faces found; face ${side.selection.index + 1} (${which}) was compared`;
 }
 
-/** One side of the result: the photo with its compared face drawn, and how many faces it held. */
+/**
+ * One side of the result: the photo with every face drawn (the compared one in the verdict's colour,
+ * the others grey and numbered), how many faces it held, and, when there are several, a way to compare
+ * another one: click its box, or use its button.
+ */
 function ComparedFace(props: {
   side: 'reference' | 'probe';
   label: string;
   file: File;
-  result: VerifyMutation['verify']['reference'];
+  result: Side;
   color: () => string;
+  onPick: (index: number) => void;
+  disabled: boolean;
 }): JSX.Element {
+  const chosen = (): number => props.result.selection.index;
+  const several = (): boolean => props.result.faceCount > 1;
+  const pick = (index: number): void => {
+    if (!props.disabled && index !== chosen()) props.onPick(index);
+  };
   return (
     <figure>
       <FaceCanvas
         image={props.file}
         width={props.result.image.width}
         height={props.result.image.height}
-        faces={[props.result.face]}
-        color={props.color}
-        alt={`${props.label} photo with the compared face boxed and its five landmarks marked`}
+        faces={props.result.faces}
+        color={(_f, i) => (i === chosen() ? props.color() : COLORS.other)}
+        label={(_f, i) => (several() ? String(i + 1) : '')}
+        alt={`${props.label} photo with ${several() ? `its ${props.result.faceCount} faces boxed; face ${chosen() + 1} was compared` : 'the compared face boxed and its five landmarks marked'}`}
         testId={`${props.side}-canvas`}
+        {...(several() ? { onPick: pick } : {})}
       />
       <figcaption>
-        <strong>{props.label}</strong> · {facesNote(props.result.faceCount)}
+        <strong>{props.label}</strong> · <span data-testid={`${props.side}-faces-note`}>{facesNote(props.result)}</span>
+        <Show when={props.result.selection.ambiguous}>
+          <span class="warn" data-testid={`${props.side}-ambiguous`}>
+            {' '}
+            · Face {(props.result.selection.runnerUpIndex ?? 0) + 1} is almost as prominent: check that the right person was compared.
+          </span>
+        </Show>
       </figcaption>
+      <Show when={several()}>
+        <div class="face-picker" role="group" aria-label={`Which face of the ${props.label.toLowerCase()} to compare`}>
+          <For each={props.result.faces}>
+            {(_face, i) => (
+              <button
+                type="button"
+                class="small"
+                aria-pressed={i() === chosen()}
+                disabled={props.disabled || i() === chosen()}
+                onClick={() => pick(i())}
+                data-testid={`${props.side}-pick-${i() + 1}`}
+              >
+                {i() === chosen() ? `Face ${i() + 1} (compared)` : `Compare face ${i() + 1}`}
+              </button>
+            )}
+          </For>
+        </div>
+      </Show>
     </figure>
   );
 }
@@ -120,6 +172,38 @@ export default function VerifyPage(): JSX.Element {
     return Number.isFinite(value) && value >= -1 && value <= 1 ? value : null;
   };
 
+  /** Runs a verification; `faces` names the face of each side (undefined: the server's default choice). */
+  const run = async (ref: File, prb: File, faces: { reference?: number; probe?: number } = {}): Promise<void> => {
+    const id = ++runId;
+    setError(null);
+    const started = performance.now();
+    const result = await verify({
+      reference: ref,
+      probe: prb,
+      threshold: thresholdValue(),
+      referenceFace: faces.reference === undefined ? null : { index: faces.reference },
+      probeFace: faces.probe === undefined ? null : { index: faces.probe },
+    });
+    if (id !== runId) return;
+    if (result.error) {
+      setError(describeError(result.error));
+      return;
+    }
+    if (result.data) {
+      setShown({ verification: result.data.verify, reference: ref, probe: prb, roundTripMs: performance.now() - started });
+      revealResult('verify-result');
+    }
+  };
+
+  /** Compares another face of one side, keeping the other side's face. */
+  const pickFace = (side: 'reference' | 'probe', index: number): void => {
+    const s = shown();
+    if (!s) return;
+    const keep = (which: 'reference' | 'probe'): number => s.verification[which].selection.index;
+    const faces = side === 'reference' ? { reference: index, probe: keep('probe') } : { reference: keep('reference'), probe: index };
+    void run(s.reference, s.probe, faces);
+  };
+
   const submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
     const ref = reference();
@@ -134,20 +218,8 @@ export default function VerifyPage(): JSX.Element {
       setError(tooLarge);
       return;
     }
-    const id = ++runId;
-    setError(null);
     setShown(null);
-    const started = performance.now();
-    const result = await verify({ reference: ref, probe: prb, threshold: thresholdValue() });
-    if (id !== runId) return;
-    if (result.error) {
-      setError(describeError(result.error));
-      return;
-    }
-    if (result.data) {
-      setShown({ verification: result.data.verify, reference: ref, probe: prb, roundTripMs: performance.now() - started });
-      revealResult('verify-result');
-    }
+    await run(ref, prb);
   };
 
   const summary = (): string => {
@@ -230,8 +302,8 @@ export default function VerifyPage(): JSX.Element {
               </p>
               <Gauge value={v().similarity} threshold={v().threshold} match={v().match} />
               <div class="pair">
-                <ComparedFace side="reference" label="Reference" file={s().reference} result={v().reference} color={color} />
-                <ComparedFace side="probe" label="Probe" file={s().probe} result={v().probe} color={color} />
+                <ComparedFace side="reference" label="Reference" file={s().reference} result={v().reference} color={color} onPick={(i) => pickFace('reference', i)} disabled={state.fetching} />
+                <ComparedFace side="probe" label="Probe" file={s().probe} result={v().probe} color={color} onPick={(i) => pickFace('probe', i)} disabled={state.fetching} />
               </div>
               <details class="timing-details">
                 <summary>
