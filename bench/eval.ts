@@ -4,7 +4,7 @@
  *   npm run eval -- lfw [--data DIR] [--out DIR] [--peer face-api] [--workers N] [--backend auto|wasm|cpu|tensorflow]
  *                       [--cache DIR | --no-cache] [--folds 1,2,...] [--skip SECTION,...] [--conditions NAME,...] [--quiet]
  *
- * See bench/lfw/README.section.md for what each table means.
+ * See the README's "Evaluation on LFW" section for what each table means.
  */
 import os from 'node:os';
 import path from 'node:path';
