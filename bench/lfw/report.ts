@@ -34,7 +34,8 @@ export const PAPER = {
 };
 
 /** The project's targets (DESIGN.md section 7). */
-export const TARGETS = { accuracy: 0.993, auc: 0.998, eer: 0.01, tar0001: 0.95 };
+/** DESIGN.md section 7: LFW View 2 through the API path. */
+export const TARGETS = { accuracy: 0.993, auc: 0.999, eer: 0.008, tar0001: 0.965 };
 
 const pct = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : `${(x * 100).toFixed(d)}%`);
 const num = (x: number | null | undefined, d = 4): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -103,9 +104,9 @@ export function renderMarkdown(r: LfwReport): string {
     '**Targets** (DESIGN.md section 7): ' +
       [
         `accuracy >= 99.3%: ${pct(o.tenFold.accuracy.mean)}, ${pass(o.tenFold.accuracy.mean >= TARGETS.accuracy)}`,
-        `AUC >= 0.998: ${num(o.auc, 5)}, ${pass(o.auc >= TARGETS.auc)}`,
-        `EER <= 1.0%: ${pct(o.eer.eer)}, ${pass(o.eer.eer <= TARGETS.eer)}`,
-        `TAR@FAR0.1% >= 95%: ${pct(tar(o, 0.001))}, ${pass((tar(o, 0.001) ?? 0) >= TARGETS.tar0001)}`,
+        `AUC >= 0.999: ${num(o.auc, 5)}, ${pass(o.auc >= TARGETS.auc)}`,
+        `EER <= 0.8%: ${pct(o.eer.eer)}, ${pass(o.eer.eer <= TARGETS.eer)}`,
+        `TAR@FAR0.1% >= 96.5%: ${pct(tar(o, 0.001))}, ${pass((tar(o, 0.001) ?? 0) >= TARGETS.tar0001)}`,
       ].join('; ') +
       '.',
     '',
