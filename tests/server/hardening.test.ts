@@ -4,10 +4,20 @@
  * ownership, WebSocket frame-size errors in the log, slow sockets and connection caps, introspection,
  * GraphiQL from our own bundle and the security headers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.js';
+import { ConnectionGuard } from '../../server/connections.js';
+import { createLogger } from '../../server/logger.js';
+import { originAllowed } from '../../server/origin.js';
 import { readSample } from '../support/fixtures.js';
-import { EMBED, errorCodes, startTestServer, stopAll, type GqlResponse } from './helpers.js';
+import { EMBED, errorCodes, startTestServer, stopAll, upload, type GqlResponse } from './helpers.js';
+import { LIVE, once, SUBMIT, subscribeLive, wsClient } from './live-client.js';
 
 /** A multipart request with exactly the parts given: operations, map, then files by key. */
 async function rawMultipart(
@@ -24,14 +34,44 @@ async function rawMultipart(
   return { status: response.status, headers: response.headers, body: (await response.json()) as GqlResponse['body'], ms: 0 };
 }
 
+/** Every log line of the server, parsed. */
+const logLines: Record<string, unknown>[] = [];
+const logSink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  },
+});
+
+const WS_MAX_PAYLOAD = 256 * 1024;
 let server: RunningServer;
 let url: string;
+/** sample2.jpg (two faces) at 480 px wide, base64: a frame well under the WebSocket payload limit. */
+let smallFrame: string;
+const clients: Client[] = [];
+function client(): Client {
+  const c = wsClient(url);
+  clients.push(c);
+  return c;
+}
 
 beforeAll(async () => {
-  server = await startTestServer({ FACEGATE_WORKERS: '1' });
+  server = await startTestServer(
+    {
+      FACEGATE_WORKERS: '1',
+      FACEGATE_WS_MAX_PAYLOAD_BYTES: String(WS_MAX_PAYLOAD),
+      FACEGATE_HEADERS_TIMEOUT_MS: '1500',
+      FACEGATE_REQUEST_TIMEOUT_MS: '3000',
+    },
+    { logger: createLogger('info', logSink) },
+  );
   url = server.url;
+  smallFrame = (await sharp(readSample(2)).resize({ width: 480 }).jpeg({ quality: 85 }).toBuffer()).toString('base64');
 });
-afterAll(stopAll);
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  await stopAll();
+});
 
 describe('multipart uploads are mapped strictly (items 1, 2)', () => {
   const embedOps = { query: EMBED, variables: { image: null } };
@@ -92,6 +132,193 @@ describe('image signatures are checked before any decoder (item 4)', () => {
       const response = await rawMultipart(url, ops, { 0: ['variables.image'] }, { 0: Buffer.from(text) });
       expect(errorCodes(response), text).toEqual(['UNSUPPORTED_FORMAT']);
       expect(response.body.errors![0]!.message).not.toMatch(/rsvg|poppler|vips/i);
+    }
+  });
+});
+
+/** Resolves with the HTTP status of a WebSocket upgrade (101 when it opened), then closes the socket. */
+function upgradeStatus(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', (error) => reject(error));
+  });
+}
+
+describe('WebSocket upgrades follow the origin policy (item 5)', () => {
+  it('refuses a foreign Origin with 403, accepts its own origin and non-browser clients', async () => {
+    expect(await upgradeStatus({ origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus({ origin: 'null' })).toBe(403);
+    expect(await upgradeStatus({ origin: url })).toBe(101);
+    expect(await upgradeStatus({})).toBe(101);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/facegate_connections_refused_total\{reason="origin"\} 2/);
+  });
+
+  it('allows listed origins and `*`, as HTTP CORS does', () => {
+    expect(originAllowed('https://app.example', 'api.example', ['https://app.example'])).toBe(true);
+    expect(originAllowed('https://other.example', 'api.example', ['https://app.example'])).toBe(false);
+    expect(originAllowed('https://other.example', 'api.example', '*')).toBe(true);
+    expect(originAllowed('https://api.example', 'api.example', false)).toBe(true);
+    expect(originAllowed('http://api.example:4000', 'api.example', false)).toBe(false);
+    expect(originAllowed(undefined, 'api.example', false)).toBe(true);
+  });
+});
+
+describe('live sessions belong to the connection that uses them (item 6)', () => {
+  const START = 'mutation ($ref: String!) { startLiveSession(referenceBase64: $ref) { id } }';
+  const STOP = 'mutation ($id: ID!) { stopLiveSession(sessionId: $id) }';
+  const frame = (): string => smallFrame;
+
+  it("refuses another connection's subscribe, submitFrame and stop as if the session did not exist", async () => {
+    const owner = client();
+    const intruder = client();
+    const started = await once<{ startLiveSession: { id: string } }>(owner, START, { ref: frame() });
+    expect(started.errors).toBeUndefined();
+    const id = started.data!.startLiveSession.id;
+
+    const spied = await once(intruder, LIVE, { id });
+    expect(spied.errors?.[0]?.extensions?.code).toBe('SESSION_NOT_FOUND');
+    const fed = await once(intruder, SUBMIT, { id, frame: frame() });
+    expect(fed.errors?.[0]?.extensions?.code).toBe('SESSION_NOT_FOUND');
+    expect((await once<{ stopLiveSession: boolean }>(intruder, STOP, { id })).data!.stopLiveSession).toBe(false);
+    // Over HTTP there is no connection: no access either.
+    const overHttp = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation ($id: ID!, $f: String!) { submitFrame(sessionId: $id, frame: $f) { sequence } }', variables: { id, f: frame() } }),
+    });
+    expect(JSON.stringify(await overHttp.json())).toContain('SESSION_NOT_FOUND');
+
+    // The owner's session is untouched.
+    const live = subscribeLive(owner, id);
+    const receipt = await once<{ submitFrame: { sequence: number } }>(owner, SUBMIT, { id, frame: frame() });
+    expect(receipt.data!.submitFrame.sequence).toBe(1);
+    const [result] = await live.until((f) => f.length >= 1);
+    expect(result!.error).toBeNull();
+    expect(result!.similarity).not.toBeNull();
+    expect((await once<{ stopLiveSession: boolean }>(owner, STOP, { id })).data!.stopLiveSession).toBe(true);
+  });
+
+  it('hands a session opened over HTTP to the first connection that uses it, and to no other', async () => {
+    const opened = await upload<{ startLiveSession: { id: string } }>(url, 'mutation ($r: File) { startLiveSession(reference: $r) { id } }', {
+      r: { bytes: readSample(2) },
+    });
+    expect(opened.body.errors).toBeUndefined();
+    const id = opened.body.data!.startLiveSession.id;
+    const first = client();
+    const second = client();
+    const live = subscribeLive(first, id);
+    await once(first, SUBMIT, { id, frame: frame() });
+    await live.until((f) => f.length >= 1);
+    const stolen = await once(second, SUBMIT, { id, frame: frame() });
+    expect(stolen.errors?.[0]?.extensions?.code).toBe('SESSION_NOT_FOUND');
+    expect((await once<{ stopLiveSession: boolean }>(second, STOP, { id })).data!.stopLiveSession).toBe(false);
+    expect((await once<{ stopLiveSession: boolean }>(first, STOP, { id })).data!.stopLiveSession).toBe(true);
+  });
+});
+
+describe('a WebSocket frame over the size limit (item 7)', () => {
+  it('closes the socket with 1009 and logs one structured line, no stack, nothing on the console', async () => {
+    const consoleError = vi.spyOn(console, 'error');
+    const before = logLines.length;
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send('x'.repeat(WS_MAX_PAYLOAD + 1));
+    expect(await closed).toBe(1009);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
+    const lines = logLines.slice(before).filter((l) => l['module'] === 'ws');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', reason: 'Max payload size exceeded' });
+    expect(JSON.stringify(lines[0])).not.toMatch(/stack|\.js:\d+|\.ts:\d+/);
+    // The server goes on.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
+/** Opens a raw TCP connection, writes `text`, and resolves with what came back and when it closed. */
+function rawExchange(text: string | null, port: number): Promise<{ reply: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket: Socket = connect(port, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ reply, closedAfterMs: performance.now() - started }));
+    if (text !== null) socket.write(text);
+    setTimeout(() => socket.destroy(), 15_000);
+  });
+}
+
+describe('slow sockets are cut on time (item 8)', () => {
+  const port = (): number => Number(new URL(url).port);
+
+  it('cuts slow headers at the header deadline (1.5 s here), with 408', async () => {
+    const { reply, closedAfterMs } = await rawExchange('POST /graphql HTTP/1.1\r\nHost: x\r\n', port());
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThan(1400);
+    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 500);
+  });
+
+  it('cuts a socket that sends nothing at the header deadline', async () => {
+    const { closedAfterMs } = await rawExchange(null, port());
+    expect(closedAfterMs).toBeGreaterThan(1400);
+    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 500);
+  });
+
+  it('cuts a slow body at the request deadline (3 s here), with 408', async () => {
+    const head = 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"query":';
+    const { reply, closedAfterMs } = await rawExchange(head, port());
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThan(2900);
+    expect(closedAfterMs).toBeLessThan(3000 + 1000 + 500);
+  });
+});
+
+describe('connection caps (item 8)', () => {
+  it('refuses connections over the per-address and the total cap with 503, and admits again once they close', async () => {
+    const refusals: string[] = [];
+    const http = createHttpServer((_req, res) => res.end('ok'));
+    new ConnectionGuard({ maxConnections: 3, maxConnectionsPerAddress: 2 }, (reason) => refusals.push(reason), createLogger('silent')).attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '::', resolve));
+    const port = (http.address() as { port: number }).port;
+    const open = (host: string): Promise<{ socket: Socket; reply: Promise<string> }> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, host);
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+        const reply = new Promise<string>((r) => socket.on('close', () => r(data)));
+        socket.once('connect', () => resolve({ socket, reply }));
+        socket.once('error', reject);
+      });
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
+    try {
+      const a = [await open('127.0.0.1'), await open('127.0.0.1')];
+      const third = await open('127.0.0.1');
+      expect(await third.reply).toMatch(/^HTTP\/1\.1 503[\s\S]*Retry-After: 1/);
+      const b = await open('::1');
+      const overTotal = await open('::1');
+      expect(await overTotal.reply).toMatch(/^HTTP\/1\.1 503/);
+      expect(refusals).toEqual(['per_address', 'total']);
+      a[0]!.socket.destroy();
+      await settle();
+      const again = await open('127.0.0.1');
+      again.socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(await again.reply).toMatch(/^HTTP\/1\.1 200/);
+      for (const s of [a[1]!, b]) s.socket.destroy();
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
     }
   });
 });
