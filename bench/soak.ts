@@ -136,45 +136,46 @@ interface Memory {
 }
 
 /**
- * Where the process's resident memory lives, by mapping (Linux /proc/PID/maps and smaps). A glibc thread
- * arena is 64 MiB reserved at a 64 MiB boundary, in two mappings (the used rw-p part, the reserved ---p rest).
+ * Where the process's resident memory lives, by mapping (Linux /proc/PID/smaps):
+ * - a glibc thread arena is 64 MiB reserved at a 64 MiB boundary, in two mappings (the used rw-p part,
+ *   the reserved ---p rest); the main arena is `[heap]`;
+ * - a WebAssembly memory is its committed rw-p part followed at once by V8's guard reservation (~10 GiB ---p).
  */
 function memoryOf(pid: number): Memory {
-  const text = readFileSync(`/proc/${pid}/maps`, 'utf8');
-  // Merge each 64 MiB-aligned anonymous pair into one region before classifying.
-  const arenaStarts = new Set<number>();
-  const lines = text.split('\n').filter(Boolean);
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(lines[i]!);
-    if (!m || m[5] !== '' || m[4] !== '0') continue;
-    const start = parseInt(m[1]!, 16);
-    if (start % (64 * MiB) !== 0) continue;
-    let end = parseInt(m[2]!, 16);
-    const next = lines[i + 1] ? /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(lines[i + 1]!) : null;
-    if (next && parseInt(next[1]!, 16) === end && next[5] === '') end = parseInt(next[2]!, 16);
-    if (end - start === 64 * MiB) arenaStarts.add(start);
+  interface Mapping {
+    start: number;
+    end: number;
+    perms: string;
+    name: string;
+    rss: number;
   }
-  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
-  const out: Memory = { rss: 0, mallocArenas: 0, arenaCount: arenaStarts.size, wasm: 0, other: 0 };
-  let start = 0;
-  let size = 0;
-  let name = '';
-  for (const line of smaps.split('\n')) {
-    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+  const mappings: Mapping[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header) {
-      start = parseInt(header[1]!, 16);
-      size = parseInt(header[2]!, 16) - start;
-      name = header[3]!.trim();
+      mappings.push({ start: parseInt(header[1]!, 16), end: parseInt(header[2]!, 16), perms: header[3]!, name: header[4]!.trim(), rss: 0 });
       continue;
     }
-    const rssMatch = /^Rss:\s+(\d+) kB/.exec(line);
-    if (!rssMatch) continue;
-    const rss = Number(rssMatch[1]) * 1024;
-    out.rss += rss;
-    if (name === '[heap]' || (name === '' && arenaStarts.has(start))) out.mallocArenas += rss;
-    else if (name === '' && size >= 4 * 1024 * MiB) out.wasm += rss;
-    else out.other += rss;
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && mappings.length > 0) mappings.at(-1)!.rss = Number(rss[1]) * 1024;
   }
+  const out: Memory = { rss: 0, mallocArenas: 0, arenaCount: 0, wasm: 0, other: 0 };
+  mappings.forEach((m, i) => {
+    out.rss += m.rss;
+    const next = mappings[i + 1];
+    const anonymous = m.name === '';
+    const nextAdjacentAnonymous = next !== undefined && next.start === m.end && next.name === '' && next.perms.startsWith('---');
+    if (m.name === '[heap]') {
+      out.mallocArenas += m.rss;
+    } else if (anonymous && m.start % (64 * MiB) === 0 && (nextAdjacentAnonymous ? next.end : m.end) - m.start === 64 * MiB) {
+      out.mallocArenas += m.rss;
+      out.arenaCount++;
+    } else if (anonymous && m.perms.startsWith('rw') && nextAdjacentAnonymous && next.end - next.start >= 4 * 1024 * MiB) {
+      out.wasm += m.rss;
+    } else {
+      out.other += m.rss;
+    }
+  });
   return out;
 }
 

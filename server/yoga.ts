@@ -17,8 +17,11 @@ import { createFetch } from '@whatwg-node/fetch';
 import type { AppContext, Context, ServerDeps } from './builder.js';
 import { API_ERROR_CODES, apiError, INTERNAL_MESSAGE, isApiErrorCode, type ApiErrorCode } from './errors.js';
 import { currentRequestId, requestIdFrom } from './logger.js';
+import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.js';
+import { useIntrospectionPolicy } from './introspection.js';
 import { useStrictMultipart } from './multipart.js';
 import { INFERENCE_FIELDS, toSchema } from './schema/index.js';
+import { useSecurityHeaders } from './security-headers.js';
 
 export type FacegateYoga = YogaServerInstance<Record<string, never>, AppContext>;
 
@@ -288,6 +291,7 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
     // Never the landing page; GraphiQL only when configured.
     landingPage: false,
     graphiql: config.http.graphiql ? { title: 'facegate', defaultQuery: 'query {\n  info { version backend model { name } defaultThreshold workers }\n}\n' } : false,
+    renderGraphiQL: renderLocalGraphiQL,
     // yoga answers this path with an empty 200 before any plugin; keep it out of the way of /healthz.
     healthCheckEndpoint: '/_yoga/health',
     batching: false,
@@ -337,8 +341,11 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
       };
     },
     plugins: [
+      useSecurityHeaders(),
+      ...(config.http.graphiql ? [useGraphiQLAssets()] : []),
       useOpsEndpoints(deps),
       useStrictMultipart(),
+      useIntrospectionPolicy({ enabled: config.http.introspection, maxDepth: config.http.introspectionMaxDepth }),
       // A client that goes away stops the execution; the resolvers pass the same signal to the pool.
       useExecutionCancellation(),
       EnvelopArmorPlugin({

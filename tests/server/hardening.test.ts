@@ -4,19 +4,28 @@
  * ownership, WebSocket frame-size errors in the log, slow sockets and connection caps, introspection,
  * GraphiQL from our own bundle and the security headers.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getIntrospectionQuery } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { createYoga } from 'graphql-yoga';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
 import { ConnectionGuard } from '../../server/connections.js';
+import { useIntrospectionPolicy } from '../../server/introspection.js';
 import { createLogger } from '../../server/logger.js';
 import { originAllowed } from '../../server/origin.js';
+import { toSchema } from '../../server/schema/index.js';
+import { staticClient } from '../../server/static.js';
 import { readSample } from '../support/fixtures.js';
-import { EMBED, errorCodes, startTestServer, stopAll, upload, type GqlResponse } from './helpers.js';
+import { EMBED, errorCodes, gql, startTestServer, stopAll, upload, type GqlResponse } from './helpers.js';
 import { LIVE, once, SUBMIT, subscribeLive, wsClient } from './live-client.js';
 
 /** A multipart request with exactly the parts given: operations, map, then files by key. */
@@ -319,6 +328,93 @@ describe('connection caps (item 8)', () => {
     } finally {
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
+    }
+  });
+});
+
+describe('introspection: configurable and depth-bounded (item 9)', () => {
+  const deepTypeRef = (levels: number): string => {
+    let inner = 'name';
+    for (let i = 0; i < levels; i++) inner = `ofType { ${inner} }`;
+    return `{ __schema { types { fields { type { ${inner} } } } } }`;
+  };
+
+  it("answers the standard introspection query (GraphiQL's) and refuses a deeper one with BAD_REQUEST", async () => {
+    const standard = await gql<{ __schema: { queryType: { name: string } } }>(url, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(standard.body.errors).toBeUndefined();
+    expect(standard.body.data!.__schema.queryType.name).toBe('Query');
+    const deep = await gql(url, deepTypeRef(40));
+    expect(errorCodes(deep)).toEqual(['BAD_REQUEST']);
+    expect(deep.body.errors![0]!.message).toContain('Introspection query too deep');
+    // Fragments count by what they hold: a deep TypeRef through fragments is refused too.
+    const viaFragments = await gql(
+      url,
+      `{ __type(name: "Query") { ...A } } fragment A on __Type { ofType { ...B } } fragment B on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } }`,
+    );
+    expect(errorCodes(viaFragments)).toEqual(['BAD_REQUEST']);
+  });
+
+  it('can be turned off (and is off in production), __typename still answers', async () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).http).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({}).http).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ FACEGATE_GRAPHIQL: 'true', FACEGATE_INTROSPECTION: 'false' }).http.introspection).toBe(false);
+    const yoga = createYoga({ schema: toSchema(), plugins: [useIntrospectionPolicy({ enabled: false, maxDepth: 15 })] });
+    const ask = async (query: string): Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }> =>
+      (await yoga.fetch('http://local/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })).json() as never;
+    const refused = await ask(getIntrospectionQuery());
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect((await ask('{ __type(name: "Query") { name } }')).errors?.[0]?.message).toContain('Introspection is disabled');
+    expect((await ask('{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
+});
+
+describe('GraphiQL from our own bundle, security headers (item 10)', () => {
+  it('serves a GraphiQL page whose scripts, styles and workers are all local, under a strict CSP', async () => {
+    const page = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).not.toMatch(/unpkg|jsdelivr|cdn|https?:\/\//i);
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources.length).toBeGreaterThanOrEqual(4);
+    for (const source of sources) expect(source).toMatch(/^\/graphiql\//);
+    expect(html).not.toMatch(/<script>(?!\s*<)/); // no inline script: the options are a JSON block
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-eval');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    for (const asset of ['graphiql.js', 'graphiql.css', 'editor.worker.js', 'json.worker.js', 'graphql.worker.js', 'init.js', 'favicon.ico']) {
+      const response = await fetch(`${url}/graphiql/${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+    expect((await fetch(`${url}/graphiql/nope.js`)).status).toBe(404);
+  });
+
+  it('puts nosniff and a no-content CSP on API answers and ops endpoints', async () => {
+    for (const response of [await fetch(`${url}/healthz`), await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    }
+  });
+
+  it('puts the client CSP on the static client files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'facegate-static-'));
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title>');
+    const serve = staticClient(dir)!;
+    const http = createHttpServer((req, res) => void serve(req, res));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(http.address() as { port: number }).port}/`);
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    } finally {
+      await new Promise((r) => http.close(r));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
