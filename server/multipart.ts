@@ -7,6 +7,7 @@
  *   `operations` (so a file never lands inside another value, where its internals would be printed);
  * - a path that two map entries share (two files for one variable: which one would win?);
  * - a map entry without its file part, and a file part that no map entry names.
+ * (A part name sent twice cannot be seen here: @whatwg-node's parser keeps the last part of a name.)
  */
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from './builder.js';
