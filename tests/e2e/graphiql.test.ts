@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium || !hasClient)('GraphiQL and the client under a str
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(response!.headers()['x-content-type-options']).toBe('nosniff');
     // The editor is Monaco; the docs button appears once introspection has loaded the schema.
-    await page.locator('.graphiql-container').waitFor({ timeout: 60_000 });
+    await page.locator('.graphiql-container').first().waitFor({ timeout: 60_000 });
     await page.locator('.monaco-editor').first().waitFor({ timeout: 60_000 });
     await page.locator('.graphiql-execute-button').click();
     await page.waitForFunction(() => document.body.innerText.includes('defaultThreshold') && /"version"/.test(document.body.innerText), null, {
