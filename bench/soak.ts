@@ -11,7 +11,8 @@
  *   npm run bench:soak -- [--requests 10000] [--every 1000] [--warmup 2000] [--images 100]
  *                         [--max-slope 2] [--workers N] [--out reports]
  *
- * Extra environment for the server goes through as it is (e.g. MALLOC_ARENA_MAX=8 to compare).
+ * The server gets MALLOC_ARENA_MAX=2 unless the environment sets it, as `npm start` does (see the
+ * README's "Memory" section); `MALLOC_ARENA_MAX=` (empty) runs it with glibc's default (8 per core) to compare.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,7 @@ async function startServer(): Promise<{ child: ChildProcess; url: string }> {
       FACEGATE_PORT: String(port),
       FACEGATE_CLIENT_DIR: 'none',
       FACEGATE_LOG_LEVEL: 'warn',
+      ...(process.env.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: '2' } : {}),
       ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -182,6 +184,9 @@ function memoryOf(pid: number): Memory {
 // ---- run ---------------------------------------------------------------------------------------------
 interface Checkpoint extends Memory {
   requests: number;
+  /** The main thread's V8 heap (committed) and external memory, from /metrics: part of `other`. */
+  mainHeap: number;
+  mainExternal: number;
   seconds: number;
   msPerRequest: number;
 }
@@ -212,16 +217,19 @@ async function main(): Promise<void> {
   let lastAt = started;
   let failures = 0;
   let noFace = 0;
-  const env = ['MALLOC_ARENA_MAX', 'FACEGATE_WORKERS', 'UV_THREADPOOL_SIZE', 'VIPS_CONCURRENCY']
-    .filter((k) => process.env[k] !== undefined)
-    .map((k) => `${k}=${process.env[k]}`);
+  const env = [
+    `MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`,
+    ...['FACEGATE_WORKERS', 'UV_THREADPOOL_SIZE', 'VIPS_CONCURRENCY'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`),
+  ];
   process.stdout.write(
     `bench:soak: ${total} sequential embed requests over ${files.length} images from ${source}\n` +
       `server pid ${pid}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}` +
       `${env.length ? `, ${env.join(' ')}` : ''}\n\n` +
-      `requests   RSS MiB   malloc MiB (arenas)   wasm MiB   other MiB   ms/request\n`,
+      `requests   RSS MiB   malloc MiB (arenas)   wasm MiB   other MiB   (main heap)   ms/request\n`,
   );
-  const record = (requests: number): void => {
+  const record = async (requests: number): Promise<void> => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const gauge = (name: string): number => Number(/^(\S+) (\S+)$/.exec(metrics.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN);
     const now = performance.now();
     const memory = memoryOf(pid);
     const previous = checkpoints.at(-1)?.requests ?? 0;
@@ -229,24 +237,26 @@ async function main(): Promise<void> {
       requests,
       seconds: (now - started) / 1000,
       msPerRequest: requests === previous ? 0 : (now - lastAt) / (requests - previous),
+      mainHeap: gauge('facegate_nodejs_heap_size_total_bytes'),
+      mainExternal: gauge('facegate_nodejs_external_memory_bytes'),
       ...memory,
     };
     lastAt = now;
     checkpoints.push(point);
     process.stdout.write(
       `${String(requests).padStart(8)}   ${mib(point.rss).padStart(7)}   ${mib(point.mallocArenas).padStart(10)} (${String(point.arenaCount).padStart(2)})` +
-        `        ${mib(point.wasm).padStart(8)}   ${mib(point.other).padStart(9)}   ${point.msPerRequest.toFixed(1).padStart(10)}\n`,
+        `        ${mib(point.wasm).padStart(8)}   ${mib(point.other).padStart(9)}   ${mib(point.mainHeap).padStart(13)}   ${point.msPerRequest.toFixed(1).padStart(10)}\n`,
     );
   };
   try {
-    record(0);
+    await record(0);
     for (let i = 1; i <= total; i++) {
       const { body, contentType } = bodies[(i - 1) % bodies.length]!;
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
       const json = (await response.json()) as { data?: { embed?: unknown }; errors?: { extensions?: { code?: string } }[] };
       if (json.errors?.[0]?.extensions?.code === 'NO_FACE') noFace++;
       else if (!json.data?.embed) failures++;
-      if (i % every === 0 || i === total) record(i);
+      if (i % every === 0 || i === total) await record(i);
     }
   } finally {
     await stopServer(child);
