@@ -6,9 +6,11 @@
  * when LFW is absent). Every `--every` requests it records the server's RSS, and where that memory
  * lives from /proc/PID/smaps: glibc's malloc arenas (the main `[heap]` and the 64 MiB-aligned thread
  * arenas), WebAssembly memories (the workers' wasm heaps: multi-GiB reservations), and the rest.
- * The verdict is the least-squares slope of RSS after warm-up, in MiB per 1,000 requests.
+ * RSS is also sampled every `--sample` requests (100): the V8 heaps of the main thread and the workers
+ * saw-tooth by tens of MiB between collections, so the verdict is the least-squares slope fitted to all
+ * those samples after warm-up, in MiB per 1,000 requests (each row shows its window's min and max).
  *
- *   npm run bench:soak -- [--requests 10000] [--every 1000] [--warmup 2000] [--images 100]
+ *   npm run bench:soak -- [--requests 10000] [--every 1000] [--sample 100] [--warmup 2000] [--images 100]
  *                         [--max-slope 2] [--workers N] [--out reports]
  *
  * The server gets MALLOC_ARENA_MAX=2 unless the environment sets it, as `npm start` does (see the
@@ -30,6 +32,7 @@ const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '10000' },
     every: { type: 'string', default: '1000' },
+    sample: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '2000' },
     images: { type: 'string', default: '100' },
     'max-slope': { type: 'string', default: '2' },
@@ -39,10 +42,11 @@ const { values } = parseArgs({
 });
 const total = Number(values.requests);
 const every = Number(values.every);
+const sampleEvery = Number(values.sample);
 const warmup = Number(values.warmup);
 const imageCount = Number(values.images);
 const maxSlope = Number(values['max-slope']);
-for (const [name, n] of Object.entries({ requests: total, every, images: imageCount })) {
+for (const [name, n] of Object.entries({ requests: total, every, sample: sampleEvery, images: imageCount })) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
 }
 if (!Number.isInteger(warmup) || warmup < 0 || warmup >= total) throw new Error('--warmup must be in [0, requests)');
@@ -181,9 +185,18 @@ function memoryOf(pid: number): Memory {
   return out;
 }
 
+/** VmRSS of a process, bytes (cheap: /proc/PID/status). */
+function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return kb ? Number(kb[1]) * 1024 : NaN;
+}
+
 // ---- run ---------------------------------------------------------------------------------------------
 interface Checkpoint extends Memory {
   requests: number;
+  /** Smallest and largest RSS sampled since the previous checkpoint. */
+  windowMin: number;
+  windowMax: number;
   /** The main thread's V8 heap (committed) and external memory, from /metrics: part of `other`. */
   mainHeap: number;
   mainExternal: number;
@@ -213,6 +226,8 @@ async function main(): Promise<void> {
   const { child, url } = await startServer();
   const pid = child.pid!;
   const checkpoints: Checkpoint[] = [];
+  const samples: { requests: number; rss: number }[] = [];
+  let windowStart = 0;
   const started = performance.now();
   let lastAt = started;
   let failures = 0;
@@ -225,7 +240,7 @@ async function main(): Promise<void> {
     `bench:soak: ${total} sequential embed requests over ${files.length} images from ${source}\n` +
       `server pid ${pid}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}` +
       `${env.length ? `, ${env.join(' ')}` : ''}\n\n` +
-      `requests   RSS MiB   malloc MiB (arenas)   wasm MiB   other MiB   (main heap)   ms/request\n`,
+      `requests   RSS MiB   window min-max   malloc MiB (arenas)   wasm MiB   other MiB   (main heap)   ms/request\n`,
   );
   const record = async (requests: number): Promise<void> => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -233,10 +248,14 @@ async function main(): Promise<void> {
     const now = performance.now();
     const memory = memoryOf(pid);
     const previous = checkpoints.at(-1)?.requests ?? 0;
+    const window = samples.slice(windowStart).map((x) => x.rss).concat(memory.rss);
+    windowStart = samples.length;
     const point: Checkpoint = {
       requests,
       seconds: (now - started) / 1000,
       msPerRequest: requests === previous ? 0 : (now - lastAt) / (requests - previous),
+      windowMin: Math.min(...window),
+      windowMax: Math.max(...window),
       mainHeap: gauge('facegate_nodejs_heap_size_total_bytes'),
       mainExternal: gauge('facegate_nodejs_external_memory_bytes'),
       ...memory,
@@ -244,11 +263,12 @@ async function main(): Promise<void> {
     lastAt = now;
     checkpoints.push(point);
     process.stdout.write(
-      `${String(requests).padStart(8)}   ${mib(point.rss).padStart(7)}   ${mib(point.mallocArenas).padStart(10)} (${String(point.arenaCount).padStart(2)})` +
+      `${String(requests).padStart(8)}   ${mib(point.rss).padStart(7)}   ${`${mib(point.windowMin)}-${mib(point.windowMax)}`.padStart(14)}   ${mib(point.mallocArenas).padStart(10)} (${String(point.arenaCount).padStart(2)})` +
         `        ${mib(point.wasm).padStart(8)}   ${mib(point.other).padStart(9)}   ${mib(point.mainHeap).padStart(13)}   ${point.msPerRequest.toFixed(1).padStart(10)}\n`,
     );
   };
   try {
+    samples.push({ requests: 0, rss: rssOf(pid) });
     await record(0);
     for (let i = 1; i <= total; i++) {
       const { body, contentType } = bodies[(i - 1) % bodies.length]!;
@@ -256,6 +276,7 @@ async function main(): Promise<void> {
       const json = (await response.json()) as { data?: { embed?: unknown }; errors?: { extensions?: { code?: string } }[] };
       if (json.errors?.[0]?.extensions?.code === 'NO_FACE') noFace++;
       else if (!json.data?.embed) failures++;
+      if (i % sampleEvery === 0) samples.push({ requests: i, rss: rssOf(pid) });
       if (i % every === 0 || i === total) await record(i);
     }
   } finally {
@@ -265,7 +286,8 @@ async function main(): Promise<void> {
   const after = checkpoints.filter((c) => c.requests >= warmup);
   const perThousand = (pick: (c: Checkpoint) => number): number =>
     (slope(after.map((c) => c.requests), after.map((c) => pick(c) / MiB)) * 1000);
-  const rssSlope = perThousand((c) => c.rss);
+  const sampled = samples.filter((x) => x.requests >= warmup);
+  const rssSlope = slope(sampled.map((x) => x.requests), sampled.map((x) => x.rss / MiB)) * 1000;
   const ok = rssSlope <= maxSlope && failures === 0;
   const summary = {
     date: new Date().toISOString(),
@@ -279,6 +301,7 @@ async function main(): Promise<void> {
     noFace,
     slopeMiBPer1000: {
       rss: rssSlope,
+      rssAtCheckpoints: perThousand((c) => c.rss),
       mallocArenas: perThousand((c) => c.mallocArenas),
       wasm: perThousand((c) => c.wasm),
       other: perThousand((c) => c.other),
@@ -286,13 +309,14 @@ async function main(): Promise<void> {
     maxSlopeMiBPer1000: maxSlope,
     pass: ok,
     checkpoints,
+    samples,
   };
   mkdirSync(path.resolve(repoRoot, values.out), { recursive: true });
   writeFileSync(path.resolve(repoRoot, values.out, 'bench-soak.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(
     `\nfailures: ${failures} (NO_FACE: ${noFace})\n` +
-      `RSS slope after ${warmup} requests: ${rssSlope.toFixed(2)} MiB per 1,000 requests ` +
-      `(malloc ${summary.slopeMiBPer1000.mallocArenas.toFixed(2)}, wasm ${summary.slopeMiBPer1000.wasm.toFixed(2)}, other ${summary.slopeMiBPer1000.other.toFixed(2)}); ` +
+      `RSS slope after ${warmup} requests (${sampled.length} samples, one per ${sampleEvery} requests): ${rssSlope.toFixed(2)} MiB per 1,000 requests\n` +
+      `at the checkpoints: RSS ${summary.slopeMiBPer1000.rssAtCheckpoints.toFixed(2)} (malloc ${summary.slopeMiBPer1000.mallocArenas.toFixed(2)}, wasm ${summary.slopeMiBPer1000.wasm.toFixed(2)}, other ${summary.slopeMiBPer1000.other.toFixed(2)}); ` +
       `target <= ${maxSlope}: ${ok ? 'PASS' : 'FAIL'}\n` +
       `RSS ${mib(checkpoints[0]!.rss)} MiB at start, ${mib(after[0]!.rss)} MiB after warm-up, ${mib(checkpoints.at(-1)!.rss)} MiB at the end\n`,
   );
