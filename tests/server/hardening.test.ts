@@ -169,6 +169,8 @@ describe('WebSocket upgrades follow the origin policy (item 5)', () => {
     expect(await upgradeStatus({})).toBe(101);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/facegate_connections_refused_total\{reason="origin"\} 2/);
+    // The real server counts its connections (the caps themselves are tested below on a bare server).
+    expect(Number(/^facegate_connections_open (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('allows listed origins and `*`, as HTTP CORS does', () => {
