@@ -24,7 +24,8 @@ export default defineConfig({
   server: {
     port: 5173,
     proxy: {
-      '/graphql': { target: api, ws: true, changeOrigin: true },
+      // The server refuses WebSocket upgrades from a foreign origin: present the proxied socket as its own.
+      '/graphql': { target: api, ws: true, changeOrigin: true, headers: { origin: api } },
       '/healthz': { target: api, changeOrigin: true },
       '/readyz': { target: api, changeOrigin: true },
     },

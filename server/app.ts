@@ -9,14 +9,17 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { execute, ExecutionArgs, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { Counter, Gauge } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ServerDeps } from './builder.js';
 import { packageRoot, type Config } from './config.js';
 import { createInferencePool, InferenceService } from './inference/service.js';
 import type { WorkerInfo } from './inference/protocol.js';
 import { createLogger, requestIdFrom, withRequestId, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, METRIC_PREFIX, type Metrics } from './metrics.js';
+import { requestOriginAllowed } from './origin.js';
 import type { WorkerPool } from './pool/pool.js';
+import { ConnectionGuard } from './connections.js';
 import { liveMetrics } from './live/metrics.js';
 import { LiveSessionManager } from './live/sessions.js';
 import { staticClient } from './static.js';
@@ -56,6 +59,9 @@ export function packageVersion(): string {
     return '0.0.0';
   }
 }
+
+/** How often Node checks the header and request deadlines of open connections. */
+const CONNECTIONS_CHECK_MS = 1000;
 
 /** Starts listening at once (so /healthz answers) while the workers load; see `ready`. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -116,16 +122,56 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
   };
 
-  const httpServer = createServer(handle);
-  // Slow clients cannot hold a socket forever; a request may take as long as its inference deadline.
-  httpServer.headersTimeout = 30_000;
-  httpServer.requestTimeout = config.pool.jobTimeoutMs + 30_000;
+  // Slow clients cannot hold a socket: the headers and the whole request must arrive in time. Node checks
+  // these deadlines every `connectionsCheckingInterval` (30 s by default, which cut sockets ~30 s late).
+  const httpServer = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    },
+    handle,
+  );
+  const refused = new Counter({
+    name: `${METRIC_PREFIX}connections_refused_total`,
+    help: 'TCP connections and WebSocket upgrades refused: over the total or per-address cap, or from a foreign origin.',
+    labelNames: ['reason'],
+    registers: [metrics.registry],
+  });
+  const connections = new ConnectionGuard(
+    { maxConnections: config.http.maxConnections, maxConnectionsPerAddress: config.http.maxConnectionsPerAddress },
+    (reason) => refused.inc({ reason }),
+    logger.child({ module: 'connections' }),
+  );
+  connections.attach(httpServer);
+  new Gauge({
+    name: `${METRIC_PREFIX}connections_open`,
+    help: 'Open TCP connections (HTTP and WebSocket).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(connections.open);
+    },
+  });
 
   // GraphQL over WebSocket on the same port and path, through yoga's envelop: same schema, plugins,
-  // limits and masking as HTTP. Subscriptions (live verification) plug in here.
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: config.ws.maxPayloadBytes });
+  // limits and masking as HTTP. Subscriptions (live verification) plug in here. Browsers apply no CORS
+  // to sockets, so the upgrade itself checks the origin (server/origin.ts).
+  const wsLog = logger.child({ module: 'ws' });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: config.ws.maxPayloadBytes,
+    verifyClient: ({ req }, done) => {
+      if (requestOriginAllowed(req, config.http.cors)) return done(true);
+      refused.inc({ reason: 'origin' });
+      wsLog.warn({ origin: req.headers.origin, host: req.headers.host }, 'WebSocket upgrade refused: origin not allowed');
+      done(false, 403, 'Forbidden');
+    },
+  });
   const wsDisposer = useServer(
     {
+      // Close reasons never carry an internal error's message.
+      isProd: true,
       connectionInitWaitTimeout: config.ws.connectionInitWaitTimeoutMs,
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -160,6 +206,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     wsServer,
     config.ws.keepAliveMs,
   );
+
+  // A socket error (a frame over maxPayload, a protocol violation: ws has already closed the socket with
+  // 1009 or 1002) is the client's doing: one log line, not graphql-ws's console.error with a stack.
+  // graphql-ws registers its handler in its own 'connection' listener, which runs before this one.
+  wsServer.on('connection', (socket, request) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      wsLog.warn({ code: error.code, reason: error.message, address: request.socket.remoteAddress }, 'WebSocket closed after a client error');
+    });
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -20,12 +20,24 @@ export interface Config {
     host: string;
     /** TCP port; 0 picks a free one (tests). */
     port: number;
-    /** Serve GraphiQL on GET /graphql from a browser. */
+    /** Serve GraphiQL on GET /graphql from a browser (its assets from our own bundle). */
     graphiql: boolean;
+    /** Answer schema introspection (`__schema`, `__type`); GraphiQL needs it. */
+    introspection: boolean;
+    /** Selection depth an introspection query may reach (the general depth limit is too small for it). */
+    introspectionMaxDepth: number;
     /** CORS: `false` = no CORS headers (same origin only), `'*'` = any origin, or a list of origins. */
     cors: false | '*' | string[];
     /** Largest request body accepted, in bytes (uploads plus the operation). */
     maxBodyBytes: number;
+    /** A client must send its request line and headers within this (408 past it). */
+    headersTimeoutMs: number;
+    /** A client must send its whole request, body included, within this (408 past it). */
+    requestTimeoutMs: number;
+    /** Open TCP connections (HTTP and WebSocket) in total; past it new ones are refused. */
+    maxConnections: number;
+    /** Open TCP connections from one client address; 0 = no per-address cap (behind a proxy). */
+    maxConnectionsPerAddress: number;
     /** How long graceful shutdown waits for in-flight requests and jobs before closing them. */
     shutdownTimeoutMs: number;
     /** Directory of the built web client (served at `/` when it holds an index.html), or null. */
@@ -125,7 +137,13 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_MAX_COST', defaultText: '`5000`', description: 'GraphQL query cost limit (graphql-armor).' },
   { name: 'FACEGATE_MAX_DIRECTIVES', defaultText: '`10`', description: 'GraphQL directives per operation (graphql-armor).' },
   { name: 'FACEGATE_CORS_ORIGINS', defaultText: 'empty (no CORS)', description: 'Comma-separated allowed origins, or `*`. Empty: no CORS headers; the bundled client is same-origin and needs none.' },
-  { name: 'FACEGATE_GRAPHIQL', defaultText: '`true`', description: 'Serve GraphiQL at `/graphql` to browsers.' },
+  { name: 'FACEGATE_GRAPHIQL', defaultText: '`true` (`false` when `NODE_ENV=production`)', description: 'Serve GraphiQL at `/graphql` to browsers; its scripts come from the server itself (no CDN), under a strict Content-Security-Policy.' },
+  { name: 'FACEGATE_INTROSPECTION', defaultText: 'as `FACEGATE_GRAPHIQL`', description: 'Answer schema introspection (`__schema`, `__type`). GraphiQL needs it; clients built with codegen do not (they use the committed schema.graphql).' },
+  { name: 'FACEGATE_INTROSPECTION_MAX_DEPTH', defaultText: '`15`', description: "Depth an introspection query may reach (the standard introspection query, which GraphiQL sends, needs 15); deeper ones fail with `BAD_REQUEST`." },
+  { name: 'FACEGATE_HEADERS_TIMEOUT_MS', defaultText: '`10000`', description: 'A client has this long to send its request line and headers, from the connection or the end of its previous request; past it: 408 and the socket is closed (checked every second).' },
+  { name: 'FACEGATE_REQUEST_TIMEOUT_MS', defaultText: '`60000`', description: 'A client has this long to send its whole request, body included; past it: 408 and the socket is closed (checked every second). The response may take longer (the job deadline applies).' },
+  { name: 'FACEGATE_MAX_CONNECTIONS', defaultText: '`1024`', description: 'Open TCP connections (HTTP keep-alive and WebSocket) in total; a connection over the cap gets a 503 and is closed.' },
+  { name: 'FACEGATE_MAX_CONNECTIONS_PER_ADDRESS', defaultText: '`64`', description: 'Open TCP connections from one client IP address; `0` turns the cap off (set it behind a reverse proxy, where every connection comes from the proxy).' },
   { name: 'FACEGATE_CLIENT_DIR', defaultText: '`dist/client`', description: 'Built web client served at `/` when it contains `index.html`; `none` disables it.' },
   { name: 'FACEGATE_SHUTDOWN_TIMEOUT_MS', defaultText: '`10000`', description: 'On SIGTERM/SIGINT: how long to drain in-flight requests and jobs before closing them.' },
   { name: 'FACEGATE_WS_MAX_PAYLOAD_BYTES', defaultText: '`4194304`', description: 'Largest WebSocket message.' },
@@ -225,12 +243,19 @@ export function loadConfig(env: Env = process.env): Config {
   const backend = r.oneOf<Backend>('FACEGATE_BACKEND', 'auto', ['auto', 'tensorflow', 'wasm', 'cpu']);
   // tfjs-node(-gpu)'s native addon loads in one thread of a process only (tfjs#2079, #8388).
   const workers = r.int('FACEGATE_WORKERS', backend === 'tensorflow' ? 1 : availableCores(), 1, 256);
+  const graphiql = r.bool('FACEGATE_GRAPHIQL', env['NODE_ENV'] !== 'production');
 
   const config: Config = {
     http: {
       host: r.raw('FACEGATE_HOST') ?? '0.0.0.0',
       port,
-      graphiql: r.bool('FACEGATE_GRAPHIQL', true),
+      graphiql,
+      introspection: r.bool('FACEGATE_INTROSPECTION', graphiql),
+      introspectionMaxDepth: r.int('FACEGATE_INTROSPECTION_MAX_DEPTH', 15, 1, 100),
+      headersTimeoutMs: r.int('FACEGATE_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: r.int('FACEGATE_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      maxConnections: r.int('FACEGATE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+      maxConnectionsPerAddress: r.int('FACEGATE_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 1_000_000),
       cors: parseCors(r),
       // The files, plus room for the operations and map fields and the multipart framing.
       maxBodyBytes: maxUploadBytes * maxFiles + 1024 * 1024,
@@ -275,6 +300,9 @@ export function loadConfig(env: Env = process.env): Config {
       level: r.oneOf<LogLevel>('FACEGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     },
   };
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    r.problems.push('FACEGATE_HEADERS_TIMEOUT_MS must not be larger than FACEGATE_REQUEST_TIMEOUT_MS');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

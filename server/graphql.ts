@@ -10,6 +10,6 @@ import { createRequire } from 'node:module';
 
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-export const { Kind, getOperationAST, lexicographicSortSchema, printSchema } = graphql;
+export const { Kind, getOperationAST, lexicographicSortSchema, print, printSchema } = graphql;
 export const GraphQLError = graphql.GraphQLError;
 export type GraphQLError = import('graphql').GraphQLError;

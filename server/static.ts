@@ -7,6 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { CLIENT_CSP, COMMON_SECURITY_HEADERS } from './security-headers.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -60,7 +61,8 @@ export function staticClient(dir: string | null): StaticHandler | null {
     res.statusCode = 200;
     res.setHeader('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
     res.setHeader('content-length', info.size);
-    res.setHeader('x-content-type-options', 'nosniff');
+    for (const [name, value] of Object.entries(COMMON_SECURITY_HEADERS)) res.setHeader(name, value);
+    res.setHeader('content-security-policy', CLIENT_CSP);
     res.setHeader('cache-control', relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (req.method === 'HEAD') {
       res.end();

@@ -10,14 +10,18 @@
  * - the error envelope: every error leaves with one of our codes; unexpected ones are masked and logged.
  */
 import type { DocumentNode, ExecutionResult, SelectionSetNode } from 'graphql';
-import { getOperationAST, GraphQLError, Kind } from './graphql.js';
+import { getOperationAST, GraphQLError, Kind, print } from './graphql.js';
 import { createYoga, useExecutionCancellation, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createFetch } from '@whatwg-node/fetch';
 import type { AppContext, Context, ServerDeps } from './builder.js';
 import { API_ERROR_CODES, apiError, INTERNAL_MESSAGE, isApiErrorCode, type ApiErrorCode } from './errors.js';
 import { currentRequestId, requestIdFrom } from './logger.js';
+import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.js';
+import { useIntrospectionPolicy } from './introspection.js';
+import { useStrictMultipart } from './multipart.js';
 import { INFERENCE_FIELDS, toSchema } from './schema/index.js';
+import { useSecurityHeaders } from './security-headers.js';
 
 export type FacegateYoga = YogaServerInstance<Record<string, never>, AppContext>;
 
@@ -43,6 +47,23 @@ function codeFor(error: GraphQLError): ApiErrorCode {
   return 'BAD_REQUEST';
 }
 
+const COERCION = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
+
+/**
+ * graphql-js prints the offending value into variable-coercion messages (`Variable "$i" got invalid
+ * value { blobParts: [...], ... }`): for an upload, the File object's internals. Those messages are
+ * rewritten from the variable's declaration, keeping only a reason that prints no value.
+ */
+function withoutPrintedValues(error: GraphQLError): string {
+  const match = COERCION.exec(error.message);
+  if (!match) return error.message;
+  const definition = error.nodes?.find((n) => n.kind === Kind.VARIABLE_DEFINITION);
+  const type = definition ? ` of type "${print(definition.type)}"` : '';
+  const reason = error.message.slice(error.message.lastIndexOf('; ') + 2);
+  const safeReason = /^[^{}[\]<>]{1,160}$/.test(reason) && !reason.includes('got invalid value') ? `: ${reason}` : '';
+  return `Variable "${match[1]}"${type} got an invalid value${safeReason}`;
+}
+
 /**
  * Rewrites one error of a result into our envelope: `extensions.code` from API_ERROR_CODES, `http`
  * kept for yoga's status (it never reaches the client), nothing else from the original extensions but
@@ -51,7 +72,8 @@ function codeFor(error: GraphQLError): ApiErrorCode {
 export function normalizeError(error: GraphQLError): GraphQLError {
   const code = codeFor(error);
   const previous = error.extensions ?? {};
-  if (previous['code'] === code && code !== 'INTERNAL' && !('unexpected' in previous) && !('originalError' in previous)) return error;
+  const clean = previous['code'] === code && code !== 'INTERNAL' && !('unexpected' in previous) && !('originalError' in previous);
+  if (clean && !COERCION.test(error.message)) return error;
   const extensions: Record<string, unknown> = { code };
   if (typeof previous['argument'] === 'string') extensions['argument'] = previous['argument'];
   if (previous['http'] !== undefined) extensions['http'] = previous['http'];
@@ -62,7 +84,7 @@ export function normalizeError(error: GraphQLError): GraphQLError {
       ? INTERNAL_MESSAGE
       : code === 'IMAGE_TOO_LARGE' && previous['code'] === 'REQUEST_ENTITY_TOO_LARGE'
         ? `Upload too large: ${error.message}`
-        : error.message;
+        : withoutPrintedValues(error);
   return new GraphQLError(message, {
     ...(error.source ? { source: error.source } : {}),
     ...(error.positions ? { positions: error.positions } : {}),
@@ -269,6 +291,7 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
     // Never the landing page; GraphiQL only when configured.
     landingPage: false,
     graphiql: config.http.graphiql ? { title: 'facegate', defaultQuery: 'query {\n  info { version backend model { name } defaultThreshold workers }\n}\n' } : false,
+    renderGraphiQL: renderLocalGraphiQL,
     // yoga answers this path with an empty 200 before any plugin; keep it out of the way of /healthz.
     healthCheckEndpoint: '/_yoga/health',
     batching: false,
@@ -318,7 +341,11 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
       };
     },
     plugins: [
+      useSecurityHeaders(),
+      ...(config.http.graphiql ? [useGraphiQLAssets()] : []),
       useOpsEndpoints(deps),
+      useStrictMultipart(),
+      useIntrospectionPolicy({ enabled: config.http.introspection, maxDepth: config.http.introspectionMaxDepth }),
       // A client that goes away stops the execution; the resolvers pass the same signal to the pool.
       useExecutionCancellation(),
       EnvelopArmorPlugin({

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { FaceError } from '../errors.js';
 import type { DecodedImage } from '../types.js';
+import { describeRefused, sniffRasterFormat } from './signature.js';
 
 export interface DecodeLimits {
   /** Largest accepted encoded file, in bytes. */
@@ -14,8 +15,18 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxPixels: 40_000_000,
 });
 
-/** Raster formats we accept. SVG/PDF and friends are refused: they are programs, not photos. */
-const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff']);
+/**
+ * What sharp may report for each signature we let through (AVIF and HEIF share one container). SVG, PDF
+ * and friends never reach sharp: they are programs, not photos, and `sniffRasterFormat` refuses them.
+ */
+const SHARP_FORMATS: Record<string, ReadonlySet<string>> = {
+  jpeg: new Set(['jpeg']),
+  png: new Set(['png']),
+  gif: new Set(['gif']),
+  webp: new Set(['webp']),
+  heif: new Set(['heif', 'avif']),
+  tiff: new Set(['tiff']),
+};
 
 // The service decodes untrusted uploads one at a time per request: never keep decoded images in sharp's cache.
 sharp.cache(false);
@@ -42,6 +53,11 @@ export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimit
     throw new FaceError('IMAGE_TOO_LARGE', `the file is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
   }
 
+  const signature = sniffRasterFormat(bytes);
+  if (signature === null) {
+    throw new FaceError('UNSUPPORTED_FORMAT', `the file is ${describeRefused(bytes)}; send JPEG, PNG, WebP, GIF, AVIF or TIFF`);
+  }
+
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -49,7 +65,7 @@ export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimit
     throw classifySharpError(error);
   }
   const format = metadata.format ?? 'unknown';
-  if (!SUPPORTED_FORMATS.has(format)) {
+  if (!SHARP_FORMATS[signature]!.has(format)) {
     throw new FaceError('UNSUPPORTED_FORMAT', `the format "${format}" is not supported; send JPEG, PNG, WebP, GIF, AVIF or TIFF`);
   }
   const { width, height } = metadata;

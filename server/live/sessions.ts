@@ -4,6 +4,11 @@
  * frame replaces the pending one (never a growing queue) and the replaced frame counts as dropped. A
  * session has at most one analysis in flight. Sessions end when their subscriber goes away, on stop,
  * and after an idle timeout; their number is capped per server and per owner (a connection).
+ *
+ * Ownership: a session belongs to its owner (server/live/owner.ts: the WebSocket connection that opened
+ * it). A session opened without one (over HTTP) is unclaimed: its id is a one-time hand-over token, and
+ * the first connection that uses it becomes the owner. Any other caller gets SESSION_NOT_FOUND, exactly
+ * as for an id that never existed.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -112,7 +117,8 @@ class LiveSession {
 
   constructor(
     readonly id: string,
-    readonly owner: string,
+    /** null while unclaimed (opened over HTTP, not yet used by a connection). */
+    public owner: string | null,
     readonly reference: ReferenceFace,
     readonly threshold: number,
     maxFps: number,
@@ -151,10 +157,11 @@ export class LiveSessionManager {
   running = 0;
 
   /** Throws OVERLOADED when the owner could not open one more session (checked again by start). */
-  checkCapacity(owner: string): void {
+  checkCapacity(owner: string | null): void {
     if (this.sessions.size >= this.limits.maxSessions) {
       throw new ServiceError('OVERLOADED', `The server already runs ${this.limits.maxSessions} live sessions; retry later`);
     }
+    if (owner === null) return;
     let owned = 0;
     for (const s of this.sessions.values()) if (s.owner === owner) owned++;
     if (owned >= this.limits.maxSessionsPerOwner) {
@@ -162,7 +169,7 @@ export class LiveSessionManager {
     }
   }
 
-  start(owner: string, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+  start(owner: string | null, reference: ReferenceFace, threshold: number): LiveSessionInfo {
     this.checkCapacity(owner);
     const session = new LiveSession(randomUUID(), owner, reference, threshold, this.limits.maxFps);
     this.sessions.set(session.id, session);
@@ -181,15 +188,25 @@ export class LiveSessionManager {
     };
   }
 
-  private get(sessionId: string): LiveSession {
+  /**
+   * The session, for its owner; an unclaimed one is claimed by the first caller that has an identity.
+   * Someone else's session is "not found": ids are not an oracle of other connections' sessions.
+   */
+  private access(sessionId: string, caller: string | null): LiveSession {
     const session = this.sessions.get(sessionId);
-    if (!session) throw new ServiceError('SESSION_NOT_FOUND', `No live session ${sessionId} (it ended, expired or never existed)`);
+    if (session && session.owner === null && caller !== null) {
+      session.owner = caller;
+      this.logger?.info({ sessionId, owner: caller }, 'live session claimed');
+    }
+    if (!session || session.owner !== caller) {
+      throw new ServiceError('SESSION_NOT_FOUND', `No live session ${sessionId} (it ended, expired, never existed or is not yours)`);
+    }
     return session;
   }
 
   /** Queues a frame (replacing any frame still waiting) and returns its sequence number. */
-  submit(sessionId: string, bytes: Uint8Array): SubmitResult {
-    const session = this.get(sessionId);
+  submit(sessionId: string, caller: string | null, bytes: Uint8Array): SubmitResult {
+    const session = this.access(sessionId, caller);
     if (bytes.byteLength === 0) throw new ServiceError('BAD_IMAGE', 'The frame is empty');
     if (bytes.byteLength > this.limits.maxFrameBytes) {
       throw new ServiceError('IMAGE_TOO_LARGE', `A frame may be at most ${this.limits.maxFrameBytes} bytes; this one is ${bytes.byteLength}`);
@@ -211,11 +228,11 @@ export class LiveSessionManager {
   }
 
   /** The results of a session, one per processed frame. The session ends when the subscriber leaves. */
-  subscribe(sessionId: string): AsyncIterableIterator<LiveFrameResult> {
-    const session = this.get(sessionId);
+  subscribe(sessionId: string, caller: string | null): AsyncIterableIterator<LiveFrameResult> {
+    const session = this.access(sessionId, caller);
     const channel: Channel<LiveFrameResult> = new Channel(16, () => {
       session.subscribers.delete(channel);
-      if (session.subscribers.size === 0) this.stop(session.id, 'subscriber left');
+      if (session.subscribers.size === 0) this.end(session.id, 'subscriber left');
     });
     session.subscribers.add(channel);
     if (session.unclaimed) channel.push(session.unclaimed);
@@ -224,8 +241,18 @@ export class LiveSessionManager {
     return channel;
   }
 
+  /** Ends the caller's session (`stopLiveSession`); false when it had ended, or is someone else's. */
+  stop(sessionId: string, caller: string | null): boolean {
+    try {
+      this.access(sessionId, caller);
+    } catch {
+      return false;
+    }
+    return this.end(sessionId, 'stopped');
+  }
+
   /** Ends a session: its subscribers complete, a waiting frame is discarded. Idempotent. */
-  stop(sessionId: string, reason = 'stopped'): boolean {
+  private end(sessionId: string, reason: string): boolean {
     const session = this.sessions.get(sessionId);
     if (!session) return false;
     session.closed = true;
@@ -242,18 +269,18 @@ export class LiveSessionManager {
 
   /** Ends every session of an owner (its connection closed). */
   closeOwner(owner: string): void {
-    for (const s of [...this.sessions.values()]) if (s.owner === owner) this.stop(s.id, 'connection closed');
+    for (const s of [...this.sessions.values()]) if (s.owner === owner) this.end(s.id, 'connection closed');
   }
 
   dispose(): void {
-    for (const id of [...this.sessions.keys()]) this.stop(id, 'server shutting down');
+    for (const id of [...this.sessions.keys()]) this.end(id, 'server shutting down');
   }
 
   private touch(session: LiveSession): void {
     clearTimeout(session.idleTimer);
     session.idleTimer = setTimeout(() => {
       // A subscriber alone does not keep a session alive: frames must keep coming.
-      this.stop(session.id, 'idle timeout');
+      this.end(session.id, 'idle timeout');
     }, this.limits.idleTimeoutMs);
     session.idleTimer.unref();
   }

@@ -6,6 +6,7 @@
 import { builder, type Context } from '../builder.js';
 import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
 import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/sessions.js';
+import { liveOwner } from '../live/owner.js';
 import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 
 const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('FrameError').implement({
@@ -70,12 +71,6 @@ const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
   }),
 });
 
-/** Who owns a session: the WebSocket connection it was made on, for the per-connection cap. */
-function ownerOf(ctx: Context): string {
-  const socket = (ctx as { socket?: object }).socket;
-  return socket ? ctx.deps.live.ownerOf(socket) : `http:${ctx.requestId}`;
-}
-
 /** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
 function fromBase64(value: string, argument: string): Uint8Array {
   const body = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
@@ -109,12 +104,12 @@ builder.mutationField('startLiveSession', (t) =>
         const bytes = args.reference
           ? await readUpload(args.reference, 'reference', ctx)
           : fromBase64(args.referenceBase64!, 'referenceBase64');
-        ctx.deps.live.checkCapacity(ownerOf(ctx));
+        ctx.deps.live.checkCapacity(liveOwner(ctx));
         const choice = faceChoice(args.referenceFace);
         const reference = await ctx.deps.inference
           .embed(bytes, { signal: ctx.signal, ...(choice ? { choice } : {}) })
           .catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
-        return ctx.deps.live.start(ownerOf(ctx), reference, threshold);
+        return ctx.deps.live.start(liveOwner(ctx), reference, threshold);
       }),
   }),
 );
@@ -131,16 +126,16 @@ builder.mutationField('submitFrame', (t) =>
     resolve: (_root, args, ctx) =>
       guarded(() => {
         const bytes = fromBase64(args.frame, 'frame');
-        return Promise.resolve(ctx.deps.live.submit(String(args.sessionId), bytes));
+        return Promise.resolve(ctx.deps.live.submit(String(args.sessionId), liveOwner(ctx), bytes));
       }),
   }),
 );
 
 builder.mutationField('stopLiveSession', (t) =>
   t.boolean({
-    description: 'Ends a live session (its subscription completes). False when it had already ended.',
+    description: 'Ends a live session (its subscription completes). False when it had already ended or is not yours.',
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.deps.live.stop(String(args.sessionId)),
+    resolve: (_root, args, ctx) => ctx.deps.live.stop(String(args.sessionId), liveOwner(ctx)),
   }),
 );
 
@@ -153,7 +148,7 @@ builder.subscriptionField('liveVerification', (t) =>
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: (_root, args, ctx) => {
       try {
-        return ctx.deps.live.subscribe(String(args.sessionId));
+        return ctx.deps.live.subscribe(String(args.sessionId), liveOwner(ctx));
       } catch (error) {
         throw toGraphQLError(error);
       }

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../../models/index.js';
+import { decodeImage, type FaceError } from '../../models/index.js';
+import { sniffRasterFormat } from '../../models/image/signature.js';
 import { codeOf } from '../support/errors.js';
 import { readSample } from '../support/fixtures.js';
 import { hugePngHeader } from '../support/images.js';
@@ -47,5 +48,56 @@ describe('decodeImage', () => {
     expect(await codeOf(decodeImage(bomb))).toBe('IMAGE_TOO_LARGE');
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
     expect(await codeOf(decodeImage(readSample(1), { maxPixels: 1_000_000 }))).toBe('IMAGE_TOO_LARGE');
+  });
+});
+
+describe('signature check before any decoder (issue 13, item 4)', () => {
+  /** The FaceError a decode rejects with. */
+  const refusal = async (bytes: Uint8Array): Promise<FaceError> => {
+    try {
+      await decodeImage(bytes);
+    } catch (error) {
+      return error as FaceError;
+    }
+    throw new Error('decoded');
+  };
+
+  it('refuses SVG, XML and PDF by their first bytes: no decoder error is the cause', async () => {
+    const documents = {
+      'an SVG or XML document': [
+        '<svg xmlns="http://www.w3.org/2000/svg"/>',
+        '\ufeff  <?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+        '<!DOCTYPE svg><svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
+      ],
+      'a PDF document': ['%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n'],
+    };
+    for (const [kind, texts] of Object.entries(documents)) {
+      for (const text of texts) {
+        const error = await refusal(Buffer.from(text));
+        expect(error.code).toBe('UNSUPPORTED_FORMAT');
+        expect(error.message).toContain(kind);
+        // sharp's errors arrive as the cause: none means the bytes never reached libvips.
+        expect(error.cause).toBeUndefined();
+      }
+    }
+  });
+
+  it('recognises every format it accepts, as sharp writes them', async () => {
+    const base = sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } });
+    const encoded = {
+      jpeg: await base.clone().jpeg().toBuffer(),
+      png: await base.clone().png().toBuffer(),
+      webp: await base.clone().webp().toBuffer(),
+      gif: await base.clone().gif().toBuffer(),
+      heif: await base.clone().avif().toBuffer(),
+      tiff: await base.clone().tiff().toBuffer(),
+    };
+    for (const [format, bytes] of Object.entries(encoded)) {
+      expect(sniffRasterFormat(bytes), format).toBe(format);
+      const image = await decodeImage(bytes);
+      expect(image.width, format).toBe(16);
+    }
+    expect(sniffRasterFormat(Buffer.from('GIF90a'))).toBeNull();
+    expect(sniffRasterFormat(new Uint8Array([0xff, 0xd8]))).toBeNull();
   });
 });

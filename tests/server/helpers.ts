@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/app.js';
-import { createLogger } from '../../server/logger.js';
+import { createLogger, type Logger } from '../../server/logger.js';
 import { lfwImagePath } from '../support/fixtures.js';
 
 /** Every started server is stopped by `stopAll()` (call it in `afterAll`). */
@@ -12,7 +12,7 @@ const running: RunningServer[] = [];
  * Starts a server on 127.0.0.1:0 with 2 workers and waits until every worker has loaded its models.
  * Logs are silent unless FACEGATE_TEST_LOG is set (e.g. `info`).
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const config = loadConfig({
     FACEGATE_HOST: '127.0.0.1',
     FACEGATE_PORT: '0',
@@ -21,7 +21,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     FACEGATE_SHUTDOWN_TIMEOUT_MS: '5000',
     ...env,
   });
-  const logger = createLogger((process.env.FACEGATE_TEST_LOG as 'info' | undefined) ?? 'silent');
+  const logger = options.logger ?? createLogger((process.env.FACEGATE_TEST_LOG as 'info' | undefined) ?? 'silent');
   const server = await startServer(config, { logger });
   running.push(server);
   await server.ready;

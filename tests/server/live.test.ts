@@ -142,7 +142,7 @@ describe.skipIf(!hasLfw)('live verification over graphql-ws', () => {
     );
     expect(viaHttp.body.errors).toBeUndefined();
     expect(viaHttp.body.data!.startLiveSession.referenceFaceCount).toBe(1);
-    expect(server.live.stop(viaHttp.body.data!.startLiveSession.id)).toBe(true);
+    expect(server.live.stop(viaHttp.body.data!.startLiveSession.id, null)).toBe(true);
     const noFace = await once(ws, START_LIVE, { ref: Buffer.from('nope').toString('base64') });
     expect(noFace.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED_FORMAT');
   });
