@@ -271,6 +271,8 @@ function rawExchange(text: string | null, port: number): Promise<{ reply: string
   });
 }
 
+// Node checks the deadlines every second: a socket is cut within about a second of its deadline (the
+// margin below allows for a loaded CI machine), where the old 30 s check cut it up to 30 s late.
 describe('slow sockets are cut on time (item 8)', () => {
   const port = (): number => Number(new URL(url).port);
 
@@ -278,13 +280,13 @@ describe('slow sockets are cut on time (item 8)', () => {
     const { reply, closedAfterMs } = await rawExchange('POST /graphql HTTP/1.1\r\nHost: x\r\n', port());
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
     expect(closedAfterMs).toBeGreaterThan(1400);
-    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 500);
+    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 1500);
   });
 
   it('cuts a socket that sends nothing at the header deadline', async () => {
     const { closedAfterMs } = await rawExchange(null, port());
     expect(closedAfterMs).toBeGreaterThan(1400);
-    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 500);
+    expect(closedAfterMs).toBeLessThan(1500 + 1000 + 1500);
   });
 
   it('cuts a slow body at the request deadline (3 s here), with 408', async () => {
@@ -292,7 +294,7 @@ describe('slow sockets are cut on time (item 8)', () => {
     const { reply, closedAfterMs } = await rawExchange(head, port());
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
     expect(closedAfterMs).toBeGreaterThan(2900);
-    expect(closedAfterMs).toBeLessThan(3000 + 1000 + 500);
+    expect(closedAfterMs).toBeLessThan(3000 + 1000 + 1500);
   });
 });
 
