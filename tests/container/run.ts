@@ -53,16 +53,29 @@ interface Result {
 }
 
 /** Runs a command; with `log`, its output also goes to that file (long builds). Never throws. */
-function run(cmd: string, argv: string[], options: { log?: string; timeoutMs?: number; input?: string } = {}): Promise<Result> {
+interface RunOptions {
+  log?: string;
+  timeoutMs?: number;
+  input?: string;
+  /** Called with each line of stdout as it arrives. */
+  onLine?: (line: string) => void;
+}
+
+function run(cmd: string, argv: string[], options: RunOptions = {}): Promise<Result> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: repoRoot, env: podmanEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const log = options.log ? createWriteStream(options.log) : undefined;
     let stdout = '';
     let stderr = '';
+    let partial = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       log?.write(chunk);
+      if (!options.onLine) return;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -93,11 +106,11 @@ function which(command: string): string | undefined {
 const podmanEnv: NodeJS.ProcessEnv = { ...process.env };
 let runtimeArgs: string[] = [];
 
-function podman(argv: string[], options: { log?: string; timeoutMs?: number; input?: string } = {}): Promise<Result> {
+function podman(argv: string[], options: RunOptions = {}): Promise<Result> {
   return run('podman', [...runtimeArgs, ...argv], options);
 }
 
-async function podmanOk(argv: string[], what: string, options: { log?: string; timeoutMs?: number } = {}): Promise<Result> {
+async function podmanOk(argv: string[], what: string, options: RunOptions = {}): Promise<Result> {
   const result = await podman(argv, options);
   if (result.code !== 0) fatal(`${what} failed (exit ${result.code}):\n${tail(result.stderr || result.stdout, 40)}`);
   return result;
@@ -218,9 +231,20 @@ async function buildImage(base: string): Promise<number> {
   }
   const argv = ['build', '--network', 'host', '--format', 'docker', '--layers', ...buildArgs, ...volumes, '--tag', IMAGE, '--file', 'Dockerfile', '.'];
   console.log(`podman ${argv.join(' ')}  (log: test-artifacts/container/build.log)`);
-  const result = await podmanOk(argv, 'podman build', { log: path.join(artifacts, 'build.log'), timeoutMs: 30 * 60_000 });
+  // Each STEP line starts a step; the next one (or the end) ends it.
+  const steps: { label: string; at: number }[] = [];
+  const started = performance.now();
+  const result = await podmanOk(argv, 'podman build', {
+    log: path.join(artifacts, 'build.log'),
+    timeoutMs: 30 * 60_000,
+    onLine: (line) => {
+      if (/^\[\d+\/\d+\] STEP \d+\/\d+: /.test(line)) steps.push({ label: line.replace(/\s+/g, ' ').slice(0, 100), at: performance.now() - started });
+    },
+  });
   const cachedSteps = (result.stdout.match(/--> Using cache/g) ?? []).length;
-  console.log(`built in ${seconds(result.ms)} (${cachedSteps} steps from the layer cache)`);
+  console.log(`built in ${seconds(result.ms)} (${steps.length} steps, ${cachedSteps} from the layer cache); the slowest:`);
+  const timed = steps.map((step, i) => ({ label: step.label, ms: (steps[i + 1]?.at ?? result.ms) - step.at }));
+  for (const step of timed.sort((a, b) => b.ms - a.ms).slice(0, 5)) console.log(`  ${seconds(step.ms).padStart(8)}  ${step.label}`);
   return result.ms;
 }
 
