@@ -16,7 +16,7 @@ describe('config', () => {
     expect(config.limits).toMatchObject({
       maxUploadBytes: DEFAULT_DECODE_LIMITS.maxBytes,
       maxPixels: DEFAULT_DECODE_LIMITS.maxPixels,
-      maxFiles: 2,
+      maxFiles: 8,
       maxDepth: 8,
     });
     expect(config.verify.threshold).toBe(DEFAULT_THRESHOLD);
