@@ -23,12 +23,17 @@ export interface GalleryConfig {
   quality: QualityPolicy;
 }
 
+/**
+ * Defaults measured on 100 LFW photos (every 57th person's first image): face side p1 68 px, O-Net score
+ * p1 0.99, sharpness p1 24 (median 97), yaw p1/p99 -34/26 degrees, pitch within about +-32 degrees. The
+ * limits pass almost every LFW face and refuse thumbnails, blurred and strongly turned faces.
+ */
 export const DEFAULT_QUALITY_POLICY: QualityPolicy = {
   minFaceSize: 40,
   minDetectorScore: 0.9,
   minSharpness: 15,
   maxYaw: 40,
-  maxPitch: 30,
+  maxPitch: 35,
   maxTemplatesPerSubject: 20,
   maxSubjects: 2_000_000,
 };

@@ -16,7 +16,7 @@ import type { Logger } from '../logger.js';
 import type { GalleryConfig } from './config.js';
 import { BOOTSTRAP_PRINCIPAL, can, isBootstrapKey, mintKey, OPEN_PRINCIPAL, parseKey, principalOfKey, secretMatches, visibleGalleries, type Principal } from './keys.js';
 import { CURRENT_MODEL, isCurrent } from './model.js';
-import { measureQuality, qualityIssues, type QualityIssue } from './quality.js';
+import { competingFaces, measureQuality, qualityIssues, type QualityIssue } from './quality.js';
 import { GalleryIndex, type SearchMethod } from './search/gallery-index.js';
 import { openStore } from './store/open.js';
 import { StoreConflictError, type Erased, type GalleryStore, type NewTemplate, type PageRequest } from './store/store.js';
@@ -587,8 +587,9 @@ export class GalleryService {
         continue;
       }
       const { result } = outcome;
-      if (result.faceCount > 1) {
-        reject(i, 'MULTIPLE_FACES', `The image shows ${result.faceCount} faces; enroll images of one face`, { face: result.face });
+      const competing = competingFaces(result.face, result.faces);
+      if (competing > 0) {
+        reject(i, 'MULTIPLE_FACES', `The image shows ${competing + 1} faces of similar size; enroll images of one person`, { face: result.face });
         continue;
       }
       const quality = await measureQuality(images[i]!.bytes, result.face, result.image);

@@ -43,6 +43,8 @@ export interface EmbeddingResult {
   image: ImageInfo;
   face: Face;
   faceCount: number;
+  /** Every face the detector found (the embedded one among them). */
+  faces: Face[];
   embedding: Float32Array;
   model: string;
   timings: StageTimings;
@@ -268,6 +270,7 @@ export class InferenceService {
       image: imageInfo(decoded.image),
       face: value.face,
       faceCount: value.faces.length,
+      faces: value.faces,
       embedding: value.embedding,
       model: this.modelName,
       timings: {
