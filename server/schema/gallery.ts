@@ -6,7 +6,7 @@
  */
 import { builder, type Context } from '../builder.js';
 import type { Principal } from '../gallery/keys.js';
-import { presentedKey } from '../gallery/keys.js';
+import { principalOf } from '../gallery/principal.js';
 import type { QualityIssue } from '../gallery/quality.js';
 import type {
   Candidate,
@@ -26,21 +26,6 @@ import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 
 // ------------------------------------------------------------------------------------------------
 // Access
-
-const principals = new WeakMap<object, Promise<Principal | null>>();
-
-/** The caller's principal, once per request (HTTP headers, or graphql-ws connection params). */
-export function principalOf(ctx: Context): Promise<Principal | null> {
-  let found = principals.get(ctx);
-  if (!found) {
-    const request = (ctx as { request?: { headers?: { get(name: string): string | null } } }).request;
-    const headers = typeof request?.headers?.get === 'function' ? request.headers : undefined;
-    const params = (ctx as { connectionParams?: unknown }).connectionParams;
-    found = ctx.deps.gallery.authenticate(presentedKey(headers, params));
-    principals.set(ctx, found);
-  }
-  return found;
-}
 
 async function authorize(ctx: Context, scope: Scope, galleryId: string | null): Promise<Principal> {
   return ctx.deps.gallery.authorize(await principalOf(ctx), scope, galleryId);
