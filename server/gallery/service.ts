@@ -12,9 +12,11 @@ import { isFaceError } from '../../models/index.js';
 import type { Face, ImageInfo } from '../../models/types.js';
 import { isServiceError, ServiceError, tagArgument } from '../errors.js';
 import type { EmbeddingResult, InferenceService } from '../inference/service.js';
+import type { FrameScorer } from '../live/sessions.js';
 import type { Logger } from '../logger.js';
 import type { GalleryConfig } from './config.js';
 import { BOOTSTRAP_PRINCIPAL, can, isBootstrapKey, mintKey, OPEN_PRINCIPAL, parseKey, principalOfKey, secretMatches, visibleGalleries, type Principal } from './keys.js';
+import { identificationScorer, subjectScorer } from './live.js';
 import { CURRENT_MODEL, isCurrent } from './model.js';
 import { competingFaces, measureQuality, qualityIssues, type QualityIssue } from './quality.js';
 import { GalleryIndex, type SearchMethod } from './search/gallery-index.js';
@@ -708,6 +710,20 @@ export class GalleryService {
       probe,
       searchMs,
     };
+  }
+
+  /** A live-session scorer against one subject, or naming who is in front of the camera in a gallery. */
+  async liveScorer(target: { subjectId: string } | { galleryId: string }, threshold?: number | null): Promise<{ scorer: FrameScorer; threshold: number; gallery: GalleryRecord; subject: SubjectRecord | null }> {
+    if ('subjectId' in target) {
+      const subject = await this.requireSubject(target.subjectId);
+      const gallery = await this.requireGallery(subject.galleryId);
+      const used = threshold ?? gallery.matchPolicy.verifyThreshold;
+      inRange(used, -1, 1, 'threshold');
+      if (this.indexOf(gallery.id).matrix.subjectTemplates(subject.id).length === 0) fail('BAD_REQUEST', `Subject ${subject.id} has no templates; enroll faces first`, 'subjectId');
+      return { scorer: subjectScorer(() => this.indexOf(gallery.id), subject.id, used), threshold: used, gallery, subject };
+    }
+    const gallery = await this.requireGallery(target.galleryId);
+    return { scorer: identificationScorer(() => this.indexOf(gallery.id), gallery), threshold: gallery.matchPolicy.identifyThreshold, gallery, subject: null };
   }
 
   // ----------------------------------------------------------------------------------------------

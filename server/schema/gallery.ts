@@ -22,7 +22,9 @@ import type {
 import type { ApiKeyRecord, GalleryRecord, Grant, MatchPolicy, Page, QualityFigures, QualityPolicy, Scope, SubjectRecord, TemplateSummary } from '../gallery/types.js';
 import { SCOPES } from '../gallery/types.js';
 import { apiError } from '../errors.js';
+import type { LiveIdentity, LiveSessionInfo } from '../live/sessions.js';
 import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
+import { LiveFrameRef, ownerOf } from './live.js';
 
 // ------------------------------------------------------------------------------------------------
 // Access
@@ -404,6 +406,38 @@ const ViewerRef = builder.objectRef<Principal>('Viewer').implement({
   }),
 });
 
+const LiveIdentityRef = builder.objectRef<LiveIdentity>('LiveIdentity').implement({
+  description: 'Live identification: who the last frames show together (quality-weighted), decided like identifyFace.',
+  fields: (t) => ({
+    decision: t.field({ type: DecisionRef, resolve: (i) => i.decision }),
+    subject: t.field({ type: SubjectRef, nullable: true, resolve: (i, _args, ctx) => (i.subjectId ? ctx.deps.gallery.getSubject(i.subjectId) : null) }),
+    similarity: t.exposeFloat('similarity', { nullable: true, description: 'Quality-weighted mean similarity of the best subject over the window.' }),
+    margin: t.exposeFloat('margin', { nullable: true }),
+    frames: t.exposeInt('frames', { description: 'Frames with a face in the window (at most 8).' }),
+  }),
+});
+
+builder.objectField(LiveFrameRef, 'identity', (t) =>
+  t.field({ type: LiveIdentityRef, nullable: true, description: 'Live identification sessions only (startGalleryLiveSession with galleryId).', resolve: (f) => f.identity }),
+);
+
+interface GalleryLiveSession {
+  info: LiveSessionInfo;
+  galleryId: string;
+  subject: SubjectRecord | null;
+}
+
+const GalleryLiveSessionRef = builder.objectRef<GalleryLiveSession>('GalleryLiveSession').implement({
+  description: 'A live session against an enrolled subject, or identifying whoever is in front of the camera. Send frames with submitFrame, read results on liveVerification.',
+  fields: (t) => ({
+    id: t.id({ resolve: (s) => s.info.id }),
+    expiresAt: t.string({ resolve: (s) => s.info.expiresAt.toISOString() }),
+    threshold: t.float({ resolve: (s) => s.info.threshold }),
+    galleryId: t.exposeID('galleryId'),
+    subject: t.field({ type: SubjectRef, nullable: true, description: 'The subject verified against; null in identification mode.', resolve: (s) => s.subject }),
+  }),
+});
+
 // ------------------------------------------------------------------------------------------------
 // Inputs
 
@@ -705,6 +739,32 @@ builder.mutationFields((t) => ({
       guarded(async () => {
         await authorize(ctx, 'admin', String(args.galleryId));
         return ctx.deps.gallery.importGallery(String(args.galleryId), args.data);
+      }),
+  }),
+  startGalleryLiveSession: t.field({
+    type: GalleryLiveSessionRef,
+    description:
+      'Opens a live session without a reference image (identify scope): with subjectId, frames are verified against all of the subject\'s templates; with galleryId, each result names who is in front of the camera (identity).',
+    args: {
+      subjectId: t.arg.id(),
+      galleryId: t.arg.id(),
+      threshold: t.arg.float({ description: "With subjectId: default the gallery's verifyThreshold." }),
+    },
+    resolve: (_root, args, ctx) =>
+      guarded(async () => {
+        if ((args.subjectId == null) === (args.galleryId == null)) throw apiError('BAD_REQUEST', 'Send exactly one of subjectId or galleryId');
+        let target: { subjectId: string } | { galleryId: string };
+        if (args.subjectId != null) {
+          target = { subjectId: String(args.subjectId) };
+          await subjectFor(ctx, target.subjectId, 'identify');
+        } else {
+          target = { galleryId: String(args.galleryId) };
+          await authorize(ctx, 'identify', target.galleryId);
+        }
+        const owner = ownerOf(ctx);
+        ctx.deps.live.checkCapacity(owner);
+        const { scorer, threshold, gallery, subject } = await ctx.deps.gallery.liveScorer(target, args.threshold);
+        return { info: ctx.deps.live.start(owner, scorer, threshold), galleryId: gallery.id, subject };
       }),
   }),
   createApiKey: t.field({

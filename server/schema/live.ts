@@ -25,10 +25,10 @@ export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').
       resolve: (s) => s.expiresAt.toISOString(),
     }),
     threshold: t.exposeFloat('threshold'),
-    model: t.string({ resolve: (s) => s.reference.model }),
-    referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference.image }),
-    referenceFace: t.field({ type: FaceRef, description: 'The largest face of the reference image.', resolve: (s) => s.reference.face }),
-    referenceFaceCount: t.int({ resolve: (s) => s.reference.faceCount }),
+    model: t.string({ resolve: (s) => s.reference!.model }),
+    referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference!.image }),
+    referenceFace: t.field({ type: FaceRef, description: 'The largest face of the reference image.', resolve: (s) => s.reference!.face }),
+    referenceFaceCount: t.int({ resolve: (s) => s.reference!.faceCount }),
   }),
 });
 
@@ -42,7 +42,7 @@ const FrameReceiptRef = builder.objectRef<SubmitResult>('FrameReceipt').implemen
   }),
 });
 
-const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
+export const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
   description: 'The result for one processed frame.',
   fields: (t) => ({
     sessionId: t.exposeID('sessionId'),
@@ -64,13 +64,13 @@ const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
 });
 
 /** Who owns a session: the WebSocket connection it was made on, for the per-connection cap. */
-function ownerOf(ctx: Context): string {
+export function ownerOf(ctx: Context): string {
   const socket = (ctx as { socket?: object }).socket;
   return socket ? ctx.deps.live.ownerOf(socket) : `http:${ctx.requestId}`;
 }
 
 /** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
-function fromBase64(value: string, argument: string): Uint8Array {
+export function fromBase64(value: string, argument: string): Uint8Array {
   const body = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
   const compact = body.replace(/\s+/g, '');
   if (compact.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) {

@@ -155,6 +155,63 @@ describe('search', () => {
   });
 });
 
+describe('live', () => {
+  it('verifies frames against a subject and names who is in front of the camera', async () => {
+    const { createClient } = await import('graphql-ws');
+    const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: (await import('ws')).default, retryAttempts: 0, lazy: false, connectionParams: { apiKey: ADMIN } });
+    const frame = (await variant(crops[1]!)).toString('base64');
+    const stranger = crops[4]!.toString('base64');
+    const run = async (args: string, frames: string[]) => {
+      const started = await once<{ startGalleryLiveSession: { id: string; threshold: number } }>(client, `mutation { startGalleryLiveSession(${args}) { id threshold galleryId subject { id } } }`, {});
+      expect(started.errors, JSON.stringify(started.errors)).toBeUndefined();
+      const id = started.data!.startGalleryLiveSession.id;
+      const results: { similarity: number | null; match: boolean | null; identity: { decision: string; frames: number; subject: { id: string } | null } | null }[] = [];
+      let failure: unknown = null;
+      const done = new Promise<void>((resolve, reject) => {
+        client.subscribe<{ liveVerification: (typeof results)[number] }>(
+          { query: 'subscription($id: ID!) { liveVerification(sessionId: $id) { sequence similarity match identity { decision frames similarity margin subject { id } } } }', variables: { id } },
+          {
+            next: (v) => {
+              if (v.data) results.push(v.data.liveVerification);
+              if (results.length === frames.length) resolve();
+            },
+            error: (e) => {
+              failure = e;
+              reject(new Error(JSON.stringify(e)));
+            },
+            complete: () => resolve(),
+          },
+        );
+      });
+      for (const f of frames) {
+        // One frame at a time: latest-frame-wins would drop frames sent faster than they are analysed.
+        const before = results.length;
+        const sent = await once(client, 'mutation($id: ID!, $f: String!) { submitFrame(sessionId: $id, frame: $f) { accepted } }', { id, f });
+        expect(sent.errors, JSON.stringify(sent.errors)).toBeUndefined();
+        for (let waited = 0; results.length === before; waited += 20) {
+          if (failure || waited > 20_000) throw new Error(`no result: ${JSON.stringify(failure)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      await done;
+      await once(client, 'mutation($id: ID!) { stopLiveSession(sessionId: $id) }', { id });
+      return results;
+    };
+    try {
+      const verified = await run(`subjectId: "${subjects[1]}"`, [frame, stranger]);
+      expect(verified.map((r) => r.match)).toEqual([true, false]);
+      expect(verified[0]!.identity).toBeNull();
+      const identified = await run(`galleryId: "${galleryId}"`, [frame, frame, frame]);
+      expect(identified.map((r) => r.identity?.frames)).toEqual([1, 2, 3]);
+      expect(identified.at(-1)!.identity).toMatchObject({ decision: 'MATCH', subject: { id: subjects[1] } });
+      const unknown = await run(`galleryId: "${galleryId}"`, [stranger, stranger]);
+      expect(unknown.at(-1)!.identity?.decision).toBe('NO_MATCH');
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
 describe('access control', () => {
   it('needs a valid key for gallery operations; inference stays open', async () => {
     expect(codeOf(await call(url, null, GALLERY, { id: galleryId }))).toBe('UNAUTHENTICATED');

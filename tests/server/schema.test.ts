@@ -34,6 +34,7 @@ describe('schema.graphql', () => {
       'identifyFace',
       'importGallery',
       'revokeApiKey',
+      'startGalleryLiveSession',
       'startLiveSession',
       'stopLiveSession',
       'submitFrame',
