@@ -4,7 +4,12 @@
  * them to template ids. Removal marks a key removed in the graph; GalleryIndex rebuilds the graph when a
  * quarter of it is removed.
  */
-import usearch from 'usearch';
+import { createRequire } from 'node:module';
+import type usearchModule from 'usearch';
+
+// usearch's ESM entry finds its binary from a stack trace, which fails under plain Node ESM (it recurses
+// on a file: URL); its CommonJS entry uses __dirname and works everywhere.
+const usearch = createRequire(import.meta.url)('usearch') as typeof usearchModule;
 
 export const ANN_CONNECTIVITY = 16;
 export const ANN_EXPANSION_ADD = 64;
