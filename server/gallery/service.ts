@@ -265,35 +265,38 @@ export class GalleryService {
     return new GalleryIndex({ dims: CURRENT_MODEL.dimensions, annMinTemplates: this.config.annMinTemplates });
   }
 
+  /** Loads every gallery into fresh indexes, then swaps them in (searches meanwhile use the old ones). */
   private async loadAll(): Promise<void> {
     const started = performance.now();
-    this.indexes.clear();
+    const fresh = new Map<string, GalleryIndex>();
     let afterSeq: number | null = null;
     let templates = 0;
     let stale = 0;
     for (;;) {
       const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
       for (const gallery of page.items) {
-        const counts = await this.loadGallery(gallery.id);
-        templates += counts.loaded;
-        stale += counts.stale;
+        const loaded = await this.loadGallery(gallery.id);
+        fresh.set(gallery.id, loaded.index);
+        templates += loaded.index.size;
+        stale += loaded.stale;
       }
       if (!page.hasNextPage || page.items.length === 0) break;
       afterSeq = page.items[page.items.length - 1]!.seq;
     }
-    this.log.info({ store: this.store.kind, location: this.store.location, galleries: this.indexes.size, templates, stale, ms: Math.round(performance.now() - started) }, 'gallery indexes loaded');
+    this.indexes.clear();
+    for (const [id, index] of fresh) this.indexes.set(id, index);
+    this.log.info({ store: this.store.kind, location: this.store.location, galleries: fresh.size, templates, stale, ms: Math.round(performance.now() - started) }, 'gallery indexes loaded');
   }
 
-  private async loadGallery(galleryId: string): Promise<{ loaded: number; stale: number }> {
+  private async loadGallery(galleryId: string): Promise<{ index: GalleryIndex; stale: number }> {
     const index = this.newIndex();
     let stale = 0;
     for (const t of await this.store.loadTemplates(galleryId)) {
       if (isCurrent(t)) index.add(t.id, t.subjectId, t.vector);
       else stale++;
     }
-    this.indexes.set(galleryId, index);
     if (stale > 0) this.log.warn({ galleryId, stale, model: CURRENT_MODEL }, 'templates of another model are stored and not searched; re-enroll them');
-    return { loaded: index.size, stale };
+    return { index, stale };
   }
 
   private indexOf(galleryId: string): GalleryIndex {
@@ -338,7 +341,7 @@ export class GalleryService {
         this.indexes.get(event.galleryId)?.removeSubject(event.subjectId);
         return;
       case 'gallery':
-        if (!this.indexes.has(event.galleryId)) await this.loadGallery(event.galleryId);
+        if (!this.indexes.has(event.galleryId)) this.indexes.set(event.galleryId, (await this.loadGallery(event.galleryId)).index);
         return;
       case 'galleryDeleted':
         this.indexes.delete(event.galleryId);

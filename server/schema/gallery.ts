@@ -239,7 +239,12 @@ GalleryRef.implement({
     subjects: t.field({
       type: SubjectConnectionRef,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: async (g, args, ctx) => toConnection(await ctx.deps.gallery.listSubjects(g.id, pageRequest(args))),
+      resolve: (g, args, ctx) =>
+        guarded(async () => {
+          // A key may see a gallery in `galleries` through any grant; its subjects need READ.
+          await authorize(ctx, 'read', g.id);
+          return toConnection(await ctx.deps.gallery.listSubjects(g.id, pageRequest(args)));
+        }),
     }),
     createdAt: t.exposeString('createdAt'),
     updatedAt: t.exposeString('updatedAt'),
