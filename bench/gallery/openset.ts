@@ -78,10 +78,12 @@ export function fpirAt(outcomes: readonly SearchOutcome[], threshold: number): n
   return non.length ? non.filter((o) => (o.candidates[0]?.similarity ?? -2) >= threshold).length / non.length : NaN;
 }
 
-export async function runOpenSet(api: GalleryApi, protocol: OpenSetProtocol, options: { concurrency: number; fpirs: number[] }): Promise<{ report: OpenSetReport; outcomes: SearchOutcome[] }> {
+export async function runOpenSet(api: GalleryApi, protocol: OpenSetProtocol, options: { concurrency: number; fpirs: number[]; duplicateThreshold?: number }): Promise<{ report: OpenSetReport; outcomes: SearchOutcome[] }> {
   const started = performance.now();
+  // Every LFW name is a different person: the enrollment duplicate check (on by default) is switched off
+  // so that look-alikes stay enrolled, as the protocol wants; the decision policy stays the default.
   const { createGallery } = await api.must<{ createGallery: { id: string; matchPolicy: { identifyThreshold: number; minMargin: number } } }>(CREATE_GALLERY, {
-    input: { name: `${protocol.name}-${Date.now()}` },
+    input: { name: `${protocol.name}-${Date.now()}`, matchPolicy: { duplicateThreshold: options.duplicateThreshold ?? 1.0001 } },
   });
   const galleryId = createGallery.id;
   const subjectOf = new Map<string, string>();
