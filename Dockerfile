@@ -23,15 +23,23 @@ RUN npm run build
 # ---- deps: production dependencies only -------------------------------------------------------------
 FROM ${BASE} AS deps
 WORKDIR /app
+# better-sqlite3 (the gallery's embedded store) compiles its addon against the image's own Node headers.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm_config_nodedir=/usr/local npm rebuild better-sqlite3 \
+  && npm cache clean --force
 
 # ---- runtime ----------------------------------------------------------------------------------------
 FROM ${BASE} AS runtime
 ENV NODE_ENV=production \
     FACEGATE_HOST=0.0.0.0 \
-    FACEGATE_PORT=4000
+    FACEGATE_PORT=4000 \
+    FACEGATE_DATA_DIR=/data
 WORKDIR /app
+# The SQLite gallery lives in /data (a volume): the only place the service user writes.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
