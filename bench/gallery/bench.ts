@@ -124,6 +124,8 @@ for (const size of sizes) {
   };
   results.push(r);
   console.error(JSON.stringify(r));
+  // Written after every size, so that a run cut short still leaves what it measured.
+  writeReport(null, null);
 }
 
 /** Store + index write throughput: synthetic templates into SQLite in batches of one enrollment each. */
@@ -167,7 +169,11 @@ async function apiThroughput(): Promise<{ perSecond: number; count: number; work
 }
 
 const store = await storeThroughput(5000);
+writeReport(store, null);
 const viaApi = values['no-api'] ? null : await apiThroughput();
+console.log(writeReport(store, viaApi));
+
+function writeReport(store: { perSecond: number; count: number } | null, viaApi: { perSecond: number; count: number; workers: number } | null): string {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const lines = [
   `# bench:gallery`,
@@ -181,10 +187,13 @@ const lines = [
       `| ${r.templates.toLocaleString('en')} | ${r.subjects.toLocaleString('en')} | ${r.exact.p50.toFixed(2)} / ${r.exact.p95.toFixed(2)} | ${r.ann.p50.toFixed(2)} / ${r.ann.p95.toFixed(2)} | ${(r.ann.recallAt1 * 100).toFixed(1)}% | ${r.ann.buildSeconds.toFixed(1)} | ${r.memoryMb.vectors} | ${r.memoryMb.rssExact} / ${r.memoryMb.rssAnn} |`,
   ),
   ``,
-  `Enrollment throughput: store + index (SQLite, synthetic template, one transaction per enrollment) ${store.perSecond.toFixed(0)}/s over ${store.count}; ` +
-    (viaApi ? `enrollFaces through the API with real images (${viaApi.workers} workers) ${viaApi.perSecond.toFixed(2)}/s over ${viaApi.count}.` : 'API throughput not measured (--no-api).'),
+  store
+    ? `Enrollment throughput: store + index (SQLite, synthetic template, one transaction per enrollment) ${store.perSecond.toFixed(0)}/s over ${store.count}; ` +
+      (viaApi ? `enrollFaces through the API with real images (${viaApi.workers} workers) ${viaApi.perSecond.toFixed(2)}/s over ${viaApi.count}.` : 'API throughput not measured (yet, or --no-api).')
+    : 'Enrollment throughput: not measured yet.',
 ];
 mkdirSync(path.dirname(values.out!), { recursive: true });
 writeFileSync(`${values.out}.json`, JSON.stringify({ results, store, viaApi, cpu }, null, 2));
 writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);
-console.log(lines.join('\n'));
+return lines.join('\n');
+}
