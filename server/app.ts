@@ -67,7 +67,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const pool = createInferencePool(config, logger, metrics);
   const inference = new InferenceService(pool, config, metrics);
   // The gallery store opens (and migrates) before anything listens: a bad database fails the start.
-  const gallery = await GalleryService.open(config.gallery, inference, logger);
+  const gallery = await GalleryService.open(config.gallery, inference, logger, undefined, metrics);
   const live = new LiveSessionManager(
     {
       maxSessions: config.live.maxSessions,

@@ -14,7 +14,9 @@ import { isServiceError, ServiceError, tagArgument } from '../errors.js';
 import type { EmbeddingResult, InferenceService } from '../inference/service.js';
 import type { FrameScorer } from '../live/sessions.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { GalleryConfig } from './config.js';
+import { createGalleryMetrics, type GalleryMetrics } from './metrics.js';
 import { BOOTSTRAP_PRINCIPAL, can, isBootstrapKey, mintKey, OPEN_PRINCIPAL, parseKey, principalOfKey, secretMatches, visibleGalleries, type Principal } from './keys.js';
 import { identificationScorer, subjectScorer } from './live.js';
 import { CURRENT_MODEL, isCurrent } from './model.js';
@@ -229,21 +231,27 @@ export class GalleryService {
   private readonly log: Logger;
   /** Serialises replays of other replicas' changes per subject, so that a reload never overtakes a newer one. */
   private readonly replay = new Map<string, Promise<void>>();
+  private readonly metrics: GalleryMetrics | null;
 
   private constructor(
     readonly store: GalleryStore,
     private readonly inference: InferenceService,
     readonly config: GalleryConfig,
     logger: Logger,
+    metrics?: Metrics,
   ) {
     this.log = logger.child({ module: 'gallery' });
-    this.unsubscribe = store.onChange((event) => this.applyRemote(event));
+    this.metrics = metrics ? createGalleryMetrics(metrics.registry, () => [...this.indexes.values()].reduce((n, i) => n + i.size, 0)) : null;
+    this.unsubscribe = store.onChange((event) => {
+      this.metrics?.remoteChanges.inc({ kind: event.kind });
+      this.applyRemote(event);
+    });
   }
 
   /** Opens the configured store (migrating it) and loads every gallery's index. */
-  static async open(config: GalleryConfig, inference: InferenceService, logger: Logger, store?: GalleryStore): Promise<GalleryService> {
+  static async open(config: GalleryConfig, inference: InferenceService, logger: Logger, store?: GalleryStore, metrics?: Metrics): Promise<GalleryService> {
     const opened = store ?? (await openStore(config, logger));
-    const service = new GalleryService(opened, inference, config, logger);
+    const service = new GalleryService(opened, inference, config, logger, metrics);
     try {
       await service.loadAll();
     } catch (error) {
@@ -638,6 +646,8 @@ export class GalleryService {
       await this.store.publish({ kind: 'subject', galleryId: gallery.id, subjectId: subject.id });
     }
     rejected.sort((a, b) => a.index - b.index);
+    this.metrics?.enrollments.inc({ outcome: 'enrolled' }, stored.length);
+    for (const r of rejected) this.metrics?.enrollments.inc({ outcome: r.reason });
     this.log.info({ subjectId: subject.id, galleryId: gallery.id, enrolled: stored.length, rejected: rejected.map((r) => r.reason) }, 'enrollment');
     return {
       subject: (await this.store.getSubject(subject.id)) ?? subject,
@@ -688,6 +698,7 @@ export class GalleryService {
     const started = performance.now();
     const search = this.indexOf(gallery.id).search(embedding, Math.max(topK, 2));
     const searchMs = performance.now() - started;
+    this.metrics?.searchDuration.observe({ method: search.method }, searchMs / 1000);
     const { identifyThreshold, minMargin } = gallery.matchPolicy;
     const [first, second] = search.hits;
     const margin = first && second ? first.similarity - second.similarity : null;
@@ -699,6 +710,7 @@ export class GalleryService {
       const subject = subjects[i];
       if (subject) candidates.push({ rank: candidates.length + 1, subject, similarity: hit.similarity, templateId: hit.templateId });
     });
+    this.metrics?.identifications.inc({ decision, method: search.method });
     return {
       decision,
       subject: decision === 'MATCH' ? (subjects[0] ?? null) : null,

@@ -141,6 +141,14 @@ describe('search', () => {
     expect(other.body.data?.verifyFace.match).toBe(false);
   });
 
+  it('counts identifications, enrollments and indexed templates in /metrics', async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/facegate_gallery_identifications_total\{decision="MATCH",method="EXACT"\} [1-9]/);
+    expect(text).toMatch(/facegate_gallery_identifications_total\{decision="NO_MATCH",method="EXACT"\} [1-9]/);
+    expect(text).toMatch(/facegate_gallery_enrollment_images_total\{outcome="DUPLICATE_IDENTITY"\} 1/);
+    expect(text).toMatch(/facegate_gallery_indexed_templates 3/);
+  });
+
   it('lists subjects as a Relay connection, page by page', async () => {
     const first = await call<{ gallery: { subjectCount: number; templateCount: number; indexedTemplates: number; subjects: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { id: string } }[] } } }>(url, ADMIN, GALLERY, { id: galleryId, first: 2 });
     const g = first.body.data!.gallery;
