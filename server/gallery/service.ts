@@ -605,7 +605,14 @@ export class GalleryService {
         reject(i, 'MULTIPLE_FACES', `The image shows ${competing + 1} faces of similar size; enroll images of one person`, { face: result.face });
         continue;
       }
-      const quality = await measureQuality(images[i]!.bytes, result.face, result.image);
+      let quality: QualityFigures;
+      try {
+        quality = await measureQuality(images[i]!.bytes, result.face, result.image);
+      } catch (error) {
+        this.log.warn({ err: error, filename: images[i]!.filename }, 'could not measure the quality of an enrollment image');
+        reject(i, 'BAD_IMAGE', 'The image could be embedded but not measured for quality', { face: result.face });
+        continue;
+      }
       const issues = qualityIssues(quality, policy);
       if (issues.length > 0) {
         reject(i, 'LOW_QUALITY', `The face fails ${issues.map((x) => x.check).join(', ')}`, { quality, issues, face: result.face });
