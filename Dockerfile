@@ -16,9 +16,9 @@ ARG BASE=node:${NODE_VERSION}-bookworm-slim
 
 # ---- deps: every dependency, installed exactly as on a developer's machine ----------------------------
 FROM ${BASE} AS deps
-# Only for native addons that have no prebuilt binary for this platform and compile from source
-# (e.g. --build-arg BUILD_PACKAGES="python3 make g++"): the toolchain stays in the build stages.
-ARG BUILD_PACKAGES=""
+# For native addons that have no prebuilt binary for this platform and compile from source (better-sqlite3,
+# the gallery's store): the toolchain stays in the build stages, never in the runtime image.
+ARG BUILD_PACKAGES="python3 make g++"
 RUN if [ -n "$BUILD_PACKAGES" ]; then \
       apt-get update && apt-get install -y --no-install-recommends $BUILD_PACKAGES && rm -rf /var/lib/apt/lists/*; \
     fi
@@ -50,8 +50,12 @@ RUN npm prune --omit=dev --no-audit --no-fund \
 FROM ${BASE} AS runtime
 ENV NODE_ENV=production \
     FACEGATE_HOST=0.0.0.0 \
-    FACEGATE_PORT=4000
+    FACEGATE_PORT=4000 \
+    FACEGATE_DATA_DIR=/data
 WORKDIR /app
+# The SQLite gallery lives in /data (a volume): the only place the service user writes.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 # The code is owned by root and read-only to the service user (`node`, uid 1000, from the base image),
 # so the container also runs with a read-only root filesystem (`docker run --read-only`).
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules

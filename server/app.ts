@@ -13,6 +13,7 @@ import { Counter, Gauge } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ServerDeps } from './builder.js';
 import { packageRoot, type Config } from './config.js';
+import { GalleryService } from './gallery/service.js';
 import { createInferencePool, InferenceService } from './inference/service.js';
 import type { WorkerInfo } from './inference/protocol.js';
 import { createLogger, requestIdFrom, withRequestId, type Logger } from './logger.js';
@@ -43,6 +44,7 @@ export interface RunningServer {
   readonly pool: WorkerPool<WorkerInfo>;
   readonly inference: InferenceService;
   readonly live: LiveSessionManager;
+  readonly gallery: GalleryService;
   readonly httpServer: Server;
   readonly wsServer: WebSocketServer;
   /** Settles when every worker has loaded its models (rejects when they cannot). */
@@ -70,6 +72,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = options.metrics ?? createMetrics();
   const pool = createInferencePool(config, logger, metrics);
   const inference = new InferenceService(pool, config, metrics);
+  // The gallery store opens (and migrates) before anything listens: a bad database fails the start.
+  const gallery = await GalleryService.open(config.gallery, inference, logger, undefined, metrics);
   const live = new LiveSessionManager(
     {
       maxSessions: config.live.maxSessions,
@@ -90,6 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     metrics,
     inference,
     live,
+    gallery,
     version: packageVersion(),
     startedAt: Date.now(),
     isReady: () => !stopping && pool.ready,
@@ -223,6 +228,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       httpServer.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await gallery.close();
+    throw error;
   });
   const address = httpServer.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -263,13 +271,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // 4. yoga, then the pool (what is left of the budget), then the logs.
       await yoga.dispose();
       await pool.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+      await gallery.close();
       log.info('stopped');
       logger.flush();
     })();
     return stopped;
   };
 
-  return { url, port: address.port, config, logger, metrics, yoga, pool, inference, live, httpServer, wsServer, ready, stop };
+  return { url, port: address.port, config, logger, metrics, yoga, pool, inference, live, gallery, httpServer, wsServer, ready, stop };
 }
 
 type OperationResult = ReturnType<typeof execute> | ReturnType<typeof subscribe>;

@@ -6,6 +6,7 @@ import SchemaBuilder from '@pothos/core';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { apiError } from './errors.js';
+import type { GalleryService } from './gallery/service.js';
 import type { InferenceService } from './inference/service.js';
 import type { LiveSessionManager } from './live/sessions.js';
 import type { Logger } from './logger.js';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   metrics: Metrics;
   inference: InferenceService;
   live: LiveSessionManager;
+  /** Identity gallery: enrolled subjects, 1:1 and 1:N, API keys. */
+  gallery: GalleryService;
   /** Package version, reported by `info`. */
   version: string;
   /** `performance.now()`-free wall clock of the start, for uptime. */
@@ -48,6 +51,7 @@ export const builder = new SchemaBuilder<{
   Context: Context;
   Scalars: {
     File: { Input: Upload; Output: never };
+    JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }>({

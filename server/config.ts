@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DECODE_LIMITS, DEFAULT_THRESHOLD } from '../models/index.js';
+import { GALLERY_VARIABLES, readGalleryConfig, type GalleryConfig } from './gallery/config.js';
 
 export type Backend = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -102,6 +103,8 @@ export interface Config {
   log: {
     level: LogLevel;
   };
+  /** Identity gallery: storage, keys, limits (server/gallery/config.ts). */
+  gallery: GalleryConfig;
 }
 
 /** One documented environment variable. `defaultText` is what the README shows. */
@@ -130,7 +133,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_THRESHOLD', defaultText: "the library's `DEFAULT_THRESHOLD`", description: 'Default cosine-similarity threshold of `verify`, in [-1, 1].' },
   { name: 'FACEGATE_MAX_UPLOAD_BYTES', defaultText: '`15728640` (15 MiB)', description: 'Largest uploaded file.' },
   { name: 'FACEGATE_MAX_PIXELS', defaultText: '`40000000`', description: 'Largest image in pixels, checked from the header before decoding.' },
-  { name: 'FACEGATE_MAX_FILES', defaultText: '`2`', description: 'Most files in one multipart request.' },
+  { name: 'FACEGATE_MAX_FILES', defaultText: '`8`', description: 'Most files in one multipart request (`enrollFaces` takes several).' },
   { name: 'FACEGATE_MAX_DEPTH', defaultText: '`8`', description: 'GraphQL query depth limit (graphql-armor).' },
   { name: 'FACEGATE_MAX_ALIASES', defaultText: '`5`', description: 'GraphQL aliases per operation (graphql-armor).' },
   { name: 'FACEGATE_MAX_TOKENS', defaultText: '`1000`', description: 'GraphQL tokens per document (graphql-armor).' },
@@ -154,6 +157,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_LIVE_MAX_FPS', defaultText: '`30`', description: 'Frames accepted per second per session; frames over the rate are refused and counted as dropped.' },
   { name: 'FACEGATE_LIVE_MIN_FACE', defaultText: '`40`', description: 'Smallest face, in pixels, that live frames are searched for (uploads use 20).' },
   { name: 'FACEGATE_LOG_LEVEL', defaultText: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
+  ...GALLERY_VARIABLES,
 ];
 
 export class ConfigError extends Error {
@@ -238,7 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
   const port = r.raw('FACEGATE_PORT') === undefined && r.raw('PORT') !== undefined ? r.int('PORT', 4000, 0, 65535) : r.int('FACEGATE_PORT', 4000, 0, 65535);
   const maxUploadBytes = r.int('FACEGATE_MAX_UPLOAD_BYTES', DEFAULT_DECODE_LIMITS.maxBytes, 1024, 1_000_000_000);
-  const maxFiles = r.int('FACEGATE_MAX_FILES', 2, 1, 16);
+  const maxFiles = r.int('FACEGATE_MAX_FILES', 8, 1, 64);
   const clientDirRaw = r.raw('FACEGATE_CLIENT_DIR');
   const backend = r.oneOf<Backend>('FACEGATE_BACKEND', 'auto', ['auto', 'tensorflow', 'wasm', 'cpu']);
   // tfjs-node(-gpu)'s native addon loads in one thread of a process only (tfjs#2079, #8388).
@@ -299,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
     log: {
       level: r.oneOf<LogLevel>('FACEGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     },
+    gallery: readGalleryConfig(r, packageRoot),
   };
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
     r.problems.push('FACEGATE_HEADERS_TIMEOUT_MS must not be larger than FACEGATE_REQUEST_TIMEOUT_MS');

@@ -16,6 +16,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createFetch } from '@whatwg-node/fetch';
 import type { AppContext, Context, ServerDeps } from './builder.js';
 import { API_ERROR_CODES, apiError, INTERNAL_MESSAGE, isApiErrorCode, type ApiErrorCode } from './errors.js';
+import { useInferenceAuth } from './gallery/principal.js';
 import { currentRequestId, requestIdFrom } from './logger.js';
 import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useIntrospectionPolicy } from './introspection.js';
@@ -358,6 +359,7 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
         blockFieldSuggestion: { enabled: true },
       }),
       useRequestShape(),
+      useInferenceAuth(config.gallery.inferenceAuth),
       useObservability(deps),
       useErrorEnvelope(),
     ],

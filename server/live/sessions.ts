@@ -52,6 +52,24 @@ export interface ReferenceFace {
   model: string;
 }
 
+/**
+ * Scores a frame instead of the reference embedding: gallery-backed sessions (server/gallery/live.ts)
+ * compare with every template of a subject, or name who is in front of the camera.
+ */
+export interface FrameScorer {
+  score(analysis: FrameAnalysis): { similarity: number | null; match: boolean | null; identity: LiveIdentity | null };
+}
+
+/** Live identification: who the frames aggregated so far show (see server/gallery/live.ts). */
+export interface LiveIdentity {
+  decision: 'MATCH' | 'NO_MATCH' | 'AMBIGUOUS';
+  subjectId: string | null;
+  similarity: number | null;
+  margin: number | null;
+  /** Frames with a face that the decision aggregates. */
+  frames: number;
+}
+
 export interface LiveFrameResult {
   sessionId: string;
   /** The sequence number submitFrame returned for this frame. */
@@ -72,11 +90,14 @@ export interface LiveFrameResult {
   dropped: number;
   /** Set when this frame could not be analysed; the session goes on. */
   error: { code: ApiErrorCode; message: string } | null;
+  /** Live identification sessions only. */
+  identity: LiveIdentity | null;
 }
 
 export interface LiveSessionInfo {
   id: string;
-  reference: ReferenceFace;
+  /** Null for gallery-backed sessions (a FrameScorer compares instead). */
+  reference: ReferenceFace | null;
   threshold: number;
   expiresAt: Date;
 }
@@ -119,9 +140,10 @@ class LiveSession {
     readonly id: string,
     /** null while unclaimed (opened over HTTP, not yet used by a connection). */
     public owner: string | null,
-    readonly reference: ReferenceFace,
+    readonly reference: ReferenceFace | null,
     readonly threshold: number,
     maxFps: number,
+    readonly scorer: FrameScorer | null = null,
   ) {
     this.tokens = maxFps;
   }
@@ -169,9 +191,11 @@ export class LiveSessionManager {
     }
   }
 
-  start(owner: string | null, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+  /** `reference`: a face to compare with; or a FrameScorer (gallery-backed sessions). */
+  start(owner: string | null, reference: ReferenceFace | FrameScorer, threshold: number): LiveSessionInfo {
     this.checkCapacity(owner);
-    const session = new LiveSession(randomUUID(), owner, reference, threshold, this.limits.maxFps);
+    const scorer = 'score' in reference ? reference : null;
+    const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
     this.sessions.set(session.id, session);
     this.touch(session);
     this.observer?.sessionsChanged(this.sessions.size);
@@ -323,11 +347,16 @@ export class LiveSessionManager {
   private score(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
     session.processed++;
     let similarity: number | null = null;
-    if (analysis.embedding) {
+    let match: boolean | null = null;
+    let identity: LiveIdentity | null = null;
+    if (session.scorer) {
+      ({ similarity, match, identity } = session.scorer.score(analysis));
+    } else if (analysis.embedding && session.reference) {
       let dot = 0;
       const ref = session.reference.embedding;
       for (let i = 0; i < ref.length; i++) dot += ref[i]! * analysis.embedding[i]!;
       similarity = Math.max(-1, Math.min(1, dot));
+      match = similarity >= session.threshold;
     }
     return {
       sessionId: session.id,
@@ -336,12 +365,13 @@ export class LiveSessionManager {
       faces: analysis.faces,
       selection: analysis.selection,
       similarity,
-      match: similarity === null ? null : similarity >= session.threshold,
+      match,
       threshold: session.threshold,
       latencyMs: performance.now() - frame.receivedAt,
       processed: session.processed,
       dropped: session.dropped,
       error: null,
+      identity,
     };
   }
 
@@ -371,6 +401,7 @@ export class LiveSessionManager {
       processed: session.processed,
       dropped: session.dropped,
       error: { code, message },
+      identity: null,
     };
   }
 }

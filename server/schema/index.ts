@@ -10,6 +10,7 @@ import './embed.js';
 import './verify.js';
 import './service.js';
 import './live.js';
+import './gallery.js';
 
 builder.mutationType({
   description: 'Inference on uploaded images (multipart requests). One inference field per operation.',
@@ -37,4 +38,4 @@ export function schemaFileText(): string {
 }
 
 /** Root fields that run inference; at most one per operation (see yoga.ts). */
-export const INFERENCE_FIELDS: ReadonlySet<string> = new Set(['detect', 'embed', 'verify', 'startLiveSession']);
+export const INFERENCE_FIELDS: ReadonlySet<string> = new Set(['detect', 'embed', 'verify', 'startLiveSession', 'enrollFaces', 'verifyFace', 'identifyFace']);

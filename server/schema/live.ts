@@ -26,11 +26,11 @@ export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').
       resolve: (s) => s.expiresAt.toISOString(),
     }),
     threshold: t.exposeFloat('threshold'),
-    model: t.string({ resolve: (s) => s.reference.model }),
-    referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference.image }),
-    referenceFace: t.field({ type: FaceRef, description: 'The face of the reference image that frames are compared with.', resolve: (s) => s.reference.face }),
-    referenceFaceCount: t.int({ resolve: (s) => s.reference.faceCount }),
-    referenceSelection: t.field({ type: FaceSelectionRef, description: 'Which face of the reference was used, and whether that was a close call.', resolve: (s) => s.reference.selection }),
+    model: t.string({ resolve: (s) => s.reference!.model }),
+    referenceImage: t.field({ type: ImageInfoRef, resolve: (s) => s.reference!.image }),
+    referenceFace: t.field({ type: FaceRef, description: 'The face of the reference image that frames are compared with.', resolve: (s) => s.reference!.face }),
+    referenceFaceCount: t.int({ resolve: (s) => s.reference!.faceCount }),
+    referenceSelection: t.field({ type: FaceSelectionRef, description: 'Which face of the reference was used, and whether that was a close call.', resolve: (s) => s.reference!.selection }),
   }),
 });
 
@@ -44,7 +44,7 @@ const FrameReceiptRef = builder.objectRef<SubmitResult>('FrameReceipt').implemen
   }),
 });
 
-const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
+export const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
   description: 'The result for one processed frame.',
   fields: (t) => ({
     sessionId: t.exposeID('sessionId'),
@@ -72,7 +72,7 @@ const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').implement({
 });
 
 /** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
-function fromBase64(value: string, argument: string): Uint8Array {
+export function fromBase64(value: string, argument: string): Uint8Array {
   const body = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
   const compact = body.replace(/\s+/g, '');
   if (compact.length === 0 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) {

@@ -1,5 +1,7 @@
 /** Real servers on an ephemeral port and a real HTTP client (fetch + FormData) for the server suites. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { createLogger, type Logger } from '../../server/logger.js';
@@ -8,8 +10,14 @@ import { lfwImagePath } from '../support/fixtures.js';
 /** Every started server is stopped by `stopAll()` (call it in `afterAll`). */
 const running: RunningServer[] = [];
 
+/** A fresh directory for a test server's SQLite gallery. */
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'facegate-test-'));
+}
+
 /**
  * Starts a server on 127.0.0.1:0 with 2 workers and waits until every worker has loaded its models.
+ * Its gallery lives in a fresh temporary directory unless `env` names one (or a database URL).
  * Logs are silent unless FACEGATE_TEST_LOG is set (e.g. `info`).
  */
 export async function startTestServer(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<RunningServer> {
@@ -19,6 +27,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     FACEGATE_WORKERS: '2',
     FACEGATE_CLIENT_DIR: 'none',
     FACEGATE_SHUTDOWN_TIMEOUT_MS: '5000',
+    FACEGATE_DATA_DIR: env['FACEGATE_DATA_DIR'] ?? tempDataDir(),
     ...env,
   });
   const logger = options.logger ?? createLogger((process.env.FACEGATE_TEST_LOG as 'info' | undefined) ?? 'silent');

@@ -58,6 +58,7 @@ beforeAll(async () => {
     // Small limits so that the limit tests need small files: 4 MP, 2 MiB per upload.
     FACEGATE_MAX_PIXELS: '4000000',
     FACEGATE_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+    FACEGATE_MAX_FILES: '2',
   });
   url = server.url;
   noFace = await gradientJpeg(320, 240);

@@ -22,15 +22,39 @@ describe('schema.graphql', () => {
   it('has the operations of the API contract', () => {
     const schema = toSchema();
     expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual([
+      'createApiKey',
+      'createGallery',
+      'createSubject',
+      'deleteGallery',
+      'deleteSubject',
+      'deleteTemplate',
       'detect',
       'embed',
+      'enrollFaces',
+      'identifyFace',
+      'importGallery',
+      'revokeApiKey',
+      'startGalleryLiveSession',
       'startLiveSession',
       'stopLiveSession',
       'submitFrame',
+      'updateGallery',
+      'updateSubject',
       'verify',
+      'verifyFace',
     ]);
     expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['liveVerification']);
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info']);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual([
+      'apiKeys',
+      'exportGallery',
+      'galleries',
+      'gallery',
+      'health',
+      'info',
+      'subject',
+      'subjectByExternalId',
+      'viewer',
+    ]);
     const verify = schema.getMutationType()!.getFields()['verify']!;
     expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual([
       'probe: File!',

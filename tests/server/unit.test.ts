@@ -16,7 +16,7 @@ describe('config', () => {
     expect(config.limits).toMatchObject({
       maxUploadBytes: DEFAULT_DECODE_LIMITS.maxBytes,
       maxPixels: DEFAULT_DECODE_LIMITS.maxPixels,
-      maxFiles: 2,
+      maxFiles: 8,
       maxDepth: 8,
     });
     expect(config.verify.threshold).toBe(DEFAULT_THRESHOLD);
@@ -59,6 +59,14 @@ describe('config', () => {
       FACEGATE_LIVE_MAX_FPS: '10',
       FACEGATE_LIVE_MIN_FACE: '60',
       FACEGATE_LOG_LEVEL: 'warn',
+      FACEGATE_DATA_DIR: '/tmp/facegate-config-test',
+      FACEGATE_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
+      FACEGATE_ADMIN_KEY: 'an-admin-key-of-enough-length',
+      FACEGATE_GALLERY_AUTH: 'off',
+      FACEGATE_INFERENCE_AUTH: 'key',
+      FACEGATE_ENROLL_MAX_IMAGES: '4',
+      FACEGATE_IDENTIFY_MAX_TOP_K: '7',
+      FACEGATE_ANN_MIN_TEMPLATES: '1000',
     };
     expect(Object.keys(env).sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
     const config = loadConfig(env);
@@ -83,6 +91,16 @@ describe('config', () => {
       ws: { maxPayloadBytes: 4096 },
       live: { maxSessions: 4, maxSessionsPerConnection: 1, idleTimeoutMs: 2000, maxFrameBytes: 65536, maxFps: 10, minFaceSize: 60 },
       log: { level: 'warn' },
+      gallery: {
+        dataDir: '/tmp/facegate-config-test',
+        databaseUrl: 'postgres://u:p@127.0.0.1:5432/db',
+        adminKey: 'an-admin-key-of-enough-length',
+        auth: 'off',
+        inferenceAuth: true,
+        maxEnrollImages: 4,
+        maxTopK: 7,
+        annMinTemplates: 1000,
+      },
     });
   });
 

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:gallery`: the gallery's search at 10k, 100k and 1M synthetic templates, exact scan and
+ * HNSW (usearch) with exact re-ranking, through GalleryIndex, the class identifyFace searches; and
+ * enrollment throughput: the store and index alone (SQLite, synthetic templates) and through the
+ * GraphQL API with real images (embedding included).
+ *
+ * Synthetic templates imitate face embeddings: each subject has a random unit "identity" vector and its
+ * templates are that vector plus Gaussian noise, renormalised (noise chosen so that two templates of one
+ * subject have cosine ~0.93, like dlib-resnet genuine pairs, and different subjects ~0). Queries are fresh
+ * noisy samples of enrolled subjects. recall@1: the share of queries whose best subject by ANN is the
+ * exact search's best subject.
+ *
+ *   npm run bench:gallery -- [--sizes 10000,100000,1000000] [--queries 200] [--no-api]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { DEFAULT_QUALITY_POLICY } from '../../server/gallery/config.js';
+import { CURRENT_MODEL } from '../../server/gallery/model.js';
+import { GalleryIndex } from '../../server/gallery/search/gallery-index.js';
+import { SqliteGalleryStore } from '../../server/gallery/store/sqlite.js';
+import { DEFAULT_MATCH_POLICY } from '../../server/gallery/thresholds.js';
+import { createLogger } from '../../server/logger.js';
+import { GalleryApi, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, mapLimit } from './api.js';
+import { tempDir } from './temp.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000,1000000' },
+    queries: { type: 'string', default: '200' },
+    'templates-per-subject': { type: 'string', default: '2' },
+    'no-api': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'reports/gallery-bench' },
+  },
+});
+const sizes = values.sizes!.split(',').map(Number);
+const queryCount = Number(values.queries);
+const perSubject = Number(values['templates-per-subject']);
+const dims = CURRENT_MODEL.dimensions;
+
+/** Deterministic PRNG (mulberry32) and Gaussian samples, so runs are comparable. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(11);
+function gaussian(): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  const s = 1 / Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i]! *= s;
+  return v;
+}
+function randomUnit(): Float32Array {
+  return normalise(Float32Array.from({ length: dims }, gaussian));
+}
+/** sigma per dimension so that E[cos(sample, sample')] ~ 1 / (1 + dims * sigma^2) ~ 0.93. */
+const SIGMA = Math.sqrt((1 / 0.93 - 1) / dims);
+function sample(identity: Float32Array): Float32Array {
+  return normalise(Float32Array.from(identity, (x) => x + SIGMA * gaussian()));
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+const mb = (bytes: number): number => Math.round(bytes / 1048576);
+
+interface SizeResult {
+  templates: number;
+  subjects: number;
+  exact: { p50: number; p95: number };
+  ann: { buildSeconds: number; p50: number; p95: number; recallAt1: number };
+  memoryMb: { vectors: number; rssBefore: number; rssExact: number; rssAnn: number };
+}
+
+const results: SizeResult[] = [];
+for (const size of sizes) {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const subjects = Math.ceil(size / perSubject);
+  const index = new GalleryIndex({ dims, annMinTemplates: Number.MAX_SAFE_INTEGER });
+  const identities: Float32Array[] = [];
+  for (let s = 0; s < subjects; s++) {
+    const identity = randomUnit();
+    identities.push(identity);
+    for (let t = 0; t < perSubject && s * perSubject + t < size; t++) index.add(`t${s}-${t}`, `s${s}`, sample(identity));
+  }
+  const rssExact = process.memoryUsage().rss;
+  const queries = Array.from({ length: queryCount }, () => sample(identities[Math.floor(rand() * subjects)]!));
+  const timeAll = (fn: (q: Float32Array) => unknown): number[] =>
+    queries.map((q) => {
+      const t0 = performance.now();
+      fn(q);
+      return performance.now() - t0;
+    }).sort((a, b) => a - b);
+  const exactTop = queries.map((q) => index.exactSearch(q, 5)[0]!.subjectId);
+  const exactMs = timeAll((q) => index.search(q, 5));
+  const built = performance.now();
+  index.forceAnn();
+  const buildSeconds = (performance.now() - built) / 1000;
+  const rssAnn = process.memoryUsage().rss;
+  const annMs = timeAll((q) => index.search(q, 5));
+  const annTop = queries.map((q) => index.search(q, 5).hits[0]?.subjectId);
+  const recallAt1 = annTop.filter((s, i) => s === exactTop[i]).length / queries.length;
+  const r: SizeResult = {
+    templates: index.size,
+    subjects,
+    exact: { p50: quantile(exactMs, 0.5), p95: quantile(exactMs, 0.95) },
+    ann: { buildSeconds, p50: quantile(annMs, 0.5), p95: quantile(annMs, 0.95), recallAt1 },
+    memoryMb: { vectors: mb(index.matrix.vectorBytes), rssBefore: mb(rssBefore), rssExact: mb(rssExact), rssAnn: mb(rssAnn) },
+  };
+  results.push(r);
+  console.error(JSON.stringify(r));
+  // Written after every size, so that a run cut short still leaves what it measured.
+  writeReport(null, null);
+}
+
+/** Store + index write throughput: synthetic templates into SQLite in batches of one enrollment each. */
+async function storeThroughput(count: number): Promise<{ perSecond: number; count: number }> {
+  const store = SqliteGalleryStore.open(tempDir());
+  const g = await store.createGallery({ id: randomUUID(), name: 'bench', storeImages: false, matchPolicy: DEFAULT_MATCH_POLICY, qualityPolicy: DEFAULT_QUALITY_POLICY });
+  const index = new GalleryIndex({ dims, annMinTemplates: Number.MAX_SAFE_INTEGER });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const s = await store.createSubject({ id: randomUUID(), galleryId: g.id, externalId: `e${i}`, displayName: null, metadata: null }, 10_000_000);
+    const [t] = await store.addTemplates(s.id, [{ id: randomUUID(), vector: randomUnit(), model: CURRENT_MODEL.name, modelVersion: CURRENT_MODEL.version, quality: { faceSize: 100, detectorScore: 1, sharpness: 90, yaw: 0, pitch: 0 }, image: null, imageType: null }], 20);
+    index.add(t!.id, s.id, t!.vector);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  return { perSecond: count / seconds, count };
+}
+
+/** enrollFaces through the API, one image per call, real models: what a client sees. */
+async function apiThroughput(): Promise<{ perSecond: number; count: number; workers: number }> {
+  const key = 'bench-admin-key-0123456789abcdef';
+  const config = loadConfig({ FACEGATE_HOST: '127.0.0.1', FACEGATE_PORT: '0', FACEGATE_CLIENT_DIR: 'none', FACEGATE_DATA_DIR: tempDir(), FACEGATE_ADMIN_KEY: key });
+  const server = await startServer(config, { logger: createLogger('warn') });
+  await server.ready;
+  const api = new GalleryApi(server.yoga, key);
+  const { createGallery } = await api.must<{ createGallery: { id: string } }>(CREATE_GALLERY, { input: { name: 'bench', matchPolicy: { duplicateThreshold: 1.0001 } } });
+  const { readFileSync, readdirSync, existsSync } = await import('node:fs');
+  const lfw = path.resolve(process.env.FACEGATE_LFW_DIR ?? '../shared/data/lfw', 'images');
+  const files = existsSync(lfw)
+    ? readdirSync(lfw).sort().slice(0, 60).map((n) => path.join(lfw, n, `${n}_0001.jpg`))
+    : Array.from({ length: 20 }, () => path.resolve('node_modules/@vladmandic/face-api/demo/sample1.jpg'));
+  const bytes = files.map((f) => readFileSync(f));
+  const started = performance.now();
+  await mapLimit(bytes, 6, async (b, i) => {
+    const { createSubject } = await api.must<{ createSubject: { id: string } }>(CREATE_SUBJECT, { g: createGallery.id, input: { externalId: `p${i}` } });
+    await api.call(ENROLL, { s: createSubject.id }, { 'images.0': b });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await server.stop();
+  return { perSecond: bytes.length / seconds, count: bytes.length, workers: config.pool.workers };
+}
+
+const store = await storeThroughput(5000);
+writeReport(store, null);
+const viaApi = values['no-api'] ? null : await apiThroughput();
+console.log(writeReport(store, viaApi));
+
+function writeReport(store: { perSecond: number; count: number } | null, viaApi: { perSecond: number; count: number; workers: number } | null): string {
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const lines = [
+  `# bench:gallery`,
+  ``,
+  `${os.cpus().length} x ${cpu}, Node ${process.version}; ${perSubject} templates per subject, ${queryCount} queries per size, top-5; latency of the search itself (identifyFace's searchMs), not the embedding.`,
+  ``,
+  `| templates | subjects | exact p50 / p95 ms | ANN p50 / p95 ms | ANN recall@1 | ANN build s | vectors MB | RSS MB exact / +ANN |`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- |`,
+  ...results.map(
+    (r) =>
+      `| ${r.templates.toLocaleString('en')} | ${r.subjects.toLocaleString('en')} | ${r.exact.p50.toFixed(2)} / ${r.exact.p95.toFixed(2)} | ${r.ann.p50.toFixed(2)} / ${r.ann.p95.toFixed(2)} | ${(r.ann.recallAt1 * 100).toFixed(1)}% | ${r.ann.buildSeconds.toFixed(1)} | ${r.memoryMb.vectors} | ${r.memoryMb.rssExact} / ${r.memoryMb.rssAnn} |`,
+  ),
+  ``,
+  store
+    ? `Enrollment throughput: store + index (SQLite, synthetic template, one transaction per enrollment) ${store.perSecond.toFixed(0)}/s over ${store.count}; ` +
+      (viaApi ? `enrollFaces through the API with real images (${viaApi.workers} workers) ${viaApi.perSecond.toFixed(2)}/s over ${viaApi.count}.` : 'API throughput not measured (yet, or --no-api).')
+    : 'Enrollment throughput: not measured yet.',
+];
+mkdirSync(path.dirname(values.out!), { recursive: true });
+writeFileSync(`${values.out}.json`, JSON.stringify({ results, store, viaApi, cpu }, null, 2));
+writeFileSync(`${values.out}.md`, `${lines.join('\n')}\n`);
+return lines.join('\n');
+}

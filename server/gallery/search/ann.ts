@@ -1,0 +1,87 @@
+/**
+ * The approximate index: an HNSW graph from usearch (N-API, prebuilt binaries inside its npm package:
+ * nothing compiled or downloaded at install), cosine metric, f32. Graph keys are counters; this class maps
+ * them to template ids. Removal marks a key removed in the graph; GalleryIndex rebuilds the graph when a
+ * quarter of it is removed.
+ */
+import { createRequire } from 'node:module';
+import type usearchModule from 'usearch';
+
+// usearch's ESM entry finds its binary from a stack trace, which fails under plain Node ESM (it recurses
+// on a file: URL); its CommonJS entry uses __dirname and works everywhere.
+const usearch = createRequire(import.meta.url)('usearch') as typeof usearchModule;
+
+export const ANN_CONNECTIVITY = 16;
+export const ANN_EXPANSION_ADD = 64;
+export const ANN_EXPANSION_SEARCH = 96;
+
+export class AnnGraph {
+  private readonly index: InstanceType<typeof usearch.Index>;
+  private nextKey = 1n;
+  private readonly keyOf = new Map<string, bigint>();
+  private readonly templateOf = new Map<bigint, string>();
+  private removed = 0;
+
+  constructor(readonly dims: number) {
+    this.index = new usearch.Index({
+      metric: 'cos' as never,
+      dimensions: dims,
+      connectivity: ANN_CONNECTIVITY,
+      quantization: 'f32' as never,
+      expansion_add: ANN_EXPANSION_ADD,
+      expansion_search: ANN_EXPANSION_SEARCH,
+    } as never);
+  }
+
+  get size(): number {
+    return this.keyOf.size;
+  }
+
+  removedShare(): number {
+    const all = this.keyOf.size + this.removed;
+    return all === 0 ? 0 : this.removed / all;
+  }
+
+  add(templateId: string, vector: Float32Array): void {
+    if (this.keyOf.has(templateId)) return;
+    const key = this.nextKey++;
+    this.index.add(key, vector, 1);
+    this.keyOf.set(templateId, key);
+    this.templateOf.set(key, templateId);
+  }
+
+  /** Many at once (multi-threaded inside usearch). */
+  addBulk(templateIds: readonly string[], vectorAt: (i: number) => Float32Array): void {
+    if (templateIds.length === 0) return;
+    const keys = new BigUint64Array(templateIds.length);
+    const vectors = new Float32Array(templateIds.length * this.dims);
+    templateIds.forEach((templateId, i) => {
+      const key = this.nextKey++;
+      keys[i] = key;
+      vectors.set(vectorAt(i), i * this.dims);
+      this.keyOf.set(templateId, key);
+      this.templateOf.set(key, templateId);
+    });
+    this.index.add(keys, vectors, 0);
+  }
+
+  remove(templateId: string): void {
+    const key = this.keyOf.get(templateId);
+    if (key === undefined) return;
+    this.index.remove(key);
+    this.keyOf.delete(templateId);
+    this.templateOf.delete(key);
+    this.removed++;
+  }
+
+  /** Template ids of the `count` nearest graph entries. */
+  search(query: Float32Array, count: number): string[] {
+    const found = this.index.search(query, Math.min(count, Math.max(1, this.keyOf.size)), 1);
+    const out: string[] = [];
+    for (const key of found.keys) {
+      const templateId = this.templateOf.get(key);
+      if (templateId !== undefined) out.push(templateId);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * One gallery's search index: the exact template matrix, and past `annMinTemplates` an HNSW graph over
+ * the same templates whose candidates are re-ranked exactly (every template of each candidate subject
+ * is scored, so the answer for the subjects found is the exact one; only a subject the graph misses
+ * altogether can be lost, which bench:gallery measures as recall@1).
+ */
+import { AnnGraph } from './ann.js';
+import { TemplateMatrix, type SubjectHit, type SubjectScore } from './exact.js';
+
+export type SearchMethod = 'EXACT' | 'ANN';
+
+export interface SearchResult {
+  hits: SubjectHit[];
+  method: SearchMethod;
+  templatesSearched: number;
+  subjectsSearched: number;
+}
+
+export interface IndexOptions {
+  dims: number;
+  annMinTemplates: number;
+  /** HNSW candidates per search (efSearch); more: better recall, slower. */
+  efSearch?: number;
+}
+
+export class GalleryIndex {
+  readonly matrix: TemplateMatrix;
+  private ann: AnnGraph | null = null;
+
+  constructor(private readonly options: IndexOptions) {
+    this.matrix = new TemplateMatrix(options.dims);
+  }
+
+  get size(): number {
+    return this.matrix.size;
+  }
+
+  get subjectCount(): number {
+    return this.matrix.subjectCount;
+  }
+
+  get annActive(): boolean {
+    return this.ann !== null;
+  }
+
+  add(templateId: string, subjectId: string, vector: Float32Array): void {
+    if (this.matrix.has(templateId)) return;
+    this.matrix.add(templateId, subjectId, vector);
+    if (this.ann) this.ann.add(templateId, vector);
+    else if (this.matrix.size >= this.options.annMinTemplates) this.buildAnn();
+  }
+
+  removeTemplate(templateId: string): void {
+    if (!this.matrix.has(templateId)) return;
+    this.ann?.remove(templateId);
+    this.matrix.remove(templateId);
+    this.afterRemoval();
+  }
+
+  removeSubject(subjectId: string): void {
+    for (const templateId of this.matrix.subjectTemplates(subjectId)) this.removeTemplate(templateId);
+  }
+
+  /** Makes the subject's templates exactly `templates` (a change another replica made). */
+  replaceSubject(subjectId: string, templates: readonly { id: string; vector: Float32Array }[]): void {
+    const keep = new Set(templates.map((t) => t.id));
+    for (const templateId of this.matrix.subjectTemplates(subjectId)) if (!keep.has(templateId)) this.removeTemplate(templateId);
+    for (const t of templates) this.add(t.id, subjectId, t.vector);
+  }
+
+  scoreSubject(subjectId: string, query: Float32Array): SubjectScore | null {
+    return this.matrix.scoreSubject(subjectId, query);
+  }
+
+  search(query: Float32Array, k: number, excludeSubject?: string): SearchResult {
+    const want = excludeSubject ? k + 1 : k;
+    let hits: SubjectHit[];
+    let method: SearchMethod = 'EXACT';
+    if (this.ann) {
+      method = 'ANN';
+      hits = this.annSearch(query, want);
+    } else {
+      hits = this.matrix.search(query, want);
+    }
+    if (excludeSubject) hits = hits.filter((h) => h.subjectId !== excludeSubject);
+    return { hits: hits.slice(0, k), method, templatesSearched: this.matrix.size, subjectsSearched: this.matrix.subjectCount };
+  }
+
+  /** The exact answer, whatever the size (bench: recall of the ANN path against it). */
+  exactSearch(query: Float32Array, k: number): SubjectHit[] {
+    return this.matrix.search(query, k);
+  }
+
+  private annSearch(query: Float32Array, k: number): SubjectHit[] {
+    const ef = Math.max(this.options.efSearch ?? 96, k * 8);
+    const subjects = new Set<string>();
+    for (const templateId of this.ann!.search(query, ef)) {
+      const subjectId = this.matrix.subjectOf(templateId);
+      if (subjectId !== undefined) subjects.add(subjectId);
+    }
+    const hits: SubjectHit[] = [];
+    for (const subjectId of subjects) {
+      const score = this.matrix.scoreSubject(subjectId, query)!;
+      hits.push({ subjectId, similarity: score.best, templateId: score.bestTemplateId });
+    }
+    hits.sort((a, b) => b.similarity - a.similarity);
+    return hits.slice(0, k);
+  }
+
+  private buildAnn(): void {
+    const ann = new AnnGraph(this.options.dims);
+    const ids: string[] = [];
+    for (let row = 0; row < this.matrix.size; row++) ids.push(this.matrix.templateAt(row));
+    ann.addBulk(ids, (i) => this.matrix.vectorAt(i));
+    this.ann = ann;
+  }
+
+  private afterRemoval(): void {
+    if (!this.ann) return;
+    if (this.matrix.size < this.options.annMinTemplates / 2) this.ann = null;
+    else if (this.ann.removedShare() > 0.25) this.buildAnn();
+  }
+
+  /** Builds the graph now (bench: to time the build apart from the first insert past the size). */
+  forceAnn(): void {
+    this.buildAnn();
+  }
+}
