@@ -14,6 +14,8 @@ import { subjectIndex } from './select.js';
 
 export interface OursInit {
   backend: BackendRequest;
+  /** Intra-op threads of this worker's engine (workers x threads = cores). */
+  threads: number;
 }
 
 export interface OursInfo {
@@ -111,7 +113,7 @@ if (parentPort) {
   serveWorker<OursTask, OursResult, OursInfo>(parentPort, {
     async init(options) {
       const o = options as OursInit;
-      pipeline = await FacePipeline.load({ backend: o.backend });
+      pipeline = await FacePipeline.load({ backend: o.backend, threads: o.threads });
       return { backend: pipeline.backend, model: pipeline.model, template: pipeline.embedderSpec.template };
     },
     task: (task) => ({ result: run(task) }),
