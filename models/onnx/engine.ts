@@ -39,10 +39,12 @@ export class OrtEngine implements Engine {
 
   network(graph: NetworkGraph): NetworkRunner {
     const session = new OrtSession(networkModel(graph), { threads: this.threads });
+    // keep only the names: the description's weight arrays are free once ORT holds its copy
+    const names = [...graph.outputs];
     return {
       run: (input, shape) => {
         const result = session.run({ input: OrtSession.tensor(input, shape) });
-        return graph.outputs.map((name) => output(result[name], name));
+        return names.map((name) => output(result[name], name));
       },
       dispose: () => session.dispose(),
     };
