@@ -7,20 +7,30 @@ import type { Layer, NetworkGraph } from './graph.js';
 
 type Values = Map<string, tf.Tensor>;
 
-/** The graph's weights uploaded once as tensors, and a forward pass over them. */
+interface LayerTensors {
+  filters?: tf.Tensor4D;
+  weights?: tf.Tensor2D;
+  bias?: tf.Tensor1D;
+  alpha?: tf.Tensor1D;
+}
+
+/** The graph's weights uploaded once as tensors (the float arrays are not kept), and a forward pass over them. */
 class TfNetwork {
-  private readonly weights = new Map<WeightArray, tf.Tensor>();
+  private readonly tensors: LayerTensors[];
+  private readonly layers: Layer[];
+  private readonly graph: Pick<NetworkGraph, 'name' | 'input' | 'outputs'>;
 
-  constructor(private readonly graph: NetworkGraph) {
-    for (const layer of graph.layers) {
-      for (const w of weightsOf(layer)) if (!this.weights.has(w)) this.weights.set(w, tf.tensor(w.data, w.shape, 'float32'));
-    }
-  }
-
-  private w<T extends tf.Tensor>(array: WeightArray | undefined): T {
-    const t = array && this.weights.get(array);
-    if (!t) throw new Error(`${this.graph.name}: layer weight missing`);
-    return t as T;
+  constructor(graph: NetworkGraph) {
+    this.graph = { name: graph.name, input: graph.input, outputs: graph.outputs };
+    const upload = <T extends tf.Tensor>(w: WeightArray | undefined) => (w ? (tf.tensor(w.data, w.shape, 'float32') as T) : undefined);
+    this.tensors = graph.layers.map((l) =>
+      l.op === 'conv'
+        ? { filters: upload<tf.Tensor4D>(l.filters), bias: upload<tf.Tensor1D>(l.bias), alpha: upload<tf.Tensor1D>(l.alpha) }
+        : l.op === 'dense'
+          ? { weights: upload<tf.Tensor2D>(l.weights), bias: upload<tf.Tensor1D>(l.bias), alpha: upload<tf.Tensor1D>(l.alpha) }
+          : {},
+    );
+    this.layers = graph.layers.map(withoutData);
   }
 
   /** The graph's outputs for input x; call inside tf.tidy (the outputs belong to the caller). */
@@ -31,26 +41,26 @@ class TfNetwork {
       if (!v) throw new Error(`${this.graph.name}: value ${name} used before it is defined`);
       return v as T;
     };
-    for (const layer of this.graph.layers) values.set(layer.out, this.layer(layer, get));
+    this.layers.forEach((layer, i) => values.set(layer.out, this.layer(layer, this.tensors[i]!, get)));
     return this.graph.outputs.map((name) => get(name));
   }
 
-  private layer(l: Layer, get: <T extends tf.Tensor>(name: string) => T): tf.Tensor {
+  private layer(l: Layer, w: LayerTensors, get: <T extends tf.Tensor>(name: string) => T): tf.Tensor {
     switch (l.op) {
       case 'conv':
         return tf.fused.conv2d({
-          x: get<tf.Tensor4D>(l.in), filter: this.w<tf.Tensor4D>(l.filters), strides: l.stride, pad: l.pad,
-          bias: this.w(l.bias), activation: l.activation, preluActivationWeights: l.alpha && this.w(l.alpha),
+          x: get<tf.Tensor4D>(l.in), filter: w.filters!, strides: l.stride, pad: l.pad,
+          bias: w.bias, activation: l.activation, preluActivationWeights: w.alpha,
         });
       case 'maxPool':
         return tf.maxPool(get<tf.Tensor4D>(l.in), l.size, l.stride, l.pad);
       case 'avgPool':
         return tf.avgPool(get<tf.Tensor4D>(l.in), l.size, l.stride, 'valid');
       case 'dense':
-        if (!l.bias && l.activation === 'linear') return tf.matMul(get<tf.Tensor2D>(l.in), this.w<tf.Tensor2D>(l.weights));
+        if (!w.bias && l.activation === 'linear') return tf.matMul(get<tf.Tensor2D>(l.in), w.weights!);
         return tf.fused.matMul({
-          a: get<tf.Tensor2D>(l.in), b: this.w<tf.Tensor2D>(l.weights), bias: l.bias && this.w(l.bias),
-          activation: l.activation, preluActivationWeights: l.alpha && this.w(l.alpha),
+          a: get<tf.Tensor2D>(l.in), b: w.weights!, bias: w.bias,
+          activation: l.activation, preluActivationWeights: w.alpha,
         });
       case 'flatten': {
         const x = get(l.in);
@@ -81,15 +91,19 @@ class TfNetwork {
   }
 
   dispose(): void {
-    tf.dispose([...this.weights.values()]);
-    this.weights.clear();
+    for (const t of this.tensors) tf.dispose([t.filters, t.weights, t.bias, t.alpha].filter((x) => x !== undefined) as tf.Tensor[]);
+    this.tensors.length = 0;
   }
 }
 
-function weightsOf(l: Layer): WeightArray[] {
-  if (l.op === 'conv') return [l.filters, l.bias, ...(l.alpha ? [l.alpha] : [])];
-  if (l.op === 'dense') return [l.weights, ...(l.bias ? [l.bias] : []), ...(l.alpha ? [l.alpha] : [])];
-  return [];
+const NO_DATA = new Float32Array(0);
+const hollow = (w: WeightArray): WeightArray => ({ data: NO_DATA, shape: w.shape });
+
+/** The layer with its weight arrays emptied (their values live in tensors now). */
+function withoutData(l: Layer): Layer {
+  if (l.op === 'conv') return { ...l, filters: hollow(l.filters), bias: hollow(l.bias), ...(l.alpha ? { alpha: hollow(l.alpha) } : {}) };
+  if (l.op === 'dense') return { ...l, weights: hollow(l.weights), ...(l.bias ? { bias: hollow(l.bias) } : {}), ...(l.alpha ? { alpha: hollow(l.alpha) } : {}) };
+  return l;
 }
 
 function read(tensors: tf.Tensor[]): Output[] {
