@@ -1,16 +1,20 @@
 /**
  * Per-stage latency of the face pipeline on this machine: decode, detect, align, embed and end to end
  * (median and p95, milliseconds), over a fixed list of 200 LFW images (every 38th image named by
- * pairs.txt) or, without LFW, the sample photos shipped with @vladmandic/face-api. Single thread, one
- * request at a time, after a warm-up. Also peak RSS and the tensor count before and after.
+ * pairs.txt) or, without LFW, the sample photos shipped with @vladmandic/face-api. One request at a
+ * time, after a warm-up. Also peak RSS and, on TF.js, the tensor count before and after.
  *
- *   npm run bench [-- --images N] [--data DIR] [--backend wasm]
+ * `--backend all` loads every backend that loads here (tensorflow when installed, onnxruntime, wasm) in
+ * this one process, runs each image through each of them in turn (so load on the machine hits them
+ * alike), and prints one table per backend and the ratio of each to onnxruntime.
+ *
+ *   npm run bench [-- --images N] [--data DIR] [--backend auto|all|onnxruntime|wasm|...] [--threads N]
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeImage, FacePipeline, parseBackendRequest } from '../models/index.js';
-import { tf } from '../models/tf.js';
+import { type BackendRequest, decodeImage, FacePipeline, parseBackendRequest } from '../models/index.js';
 import { imagePath, lfwAvailable, pairImageKeys, parseImageKey, parsePairs } from './lfw/protocol.js';
 
 const { values } = parseArgs({
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: '200' },
     data: { type: 'string', default: path.resolve('../shared/data/lfw') },
     backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
   },
 });
 const count = Number(values.images);
@@ -42,20 +47,37 @@ function quantile(sorted: number[], q: number): number {
 }
 
 const { source, files } = benchFiles();
-const pipeline = await FacePipeline.load({ backend: parseBackendRequest(values.backend) });
-const encoded = files.map((f) => readFileSync(f));
-const stages = { decode: [] as number[], detect: [] as number[], align: [] as number[], embed: [] as number[], total: [] as number[] };
-let peakRss = process.memoryUsage().rss;
-let noFace = 0;
+const threads = values.threads === undefined ? undefined : Number(values.threads);
 
-async function once(bytes: Buffer, record: boolean): Promise<void> {
+async function loadBackends(): Promise<FacePipeline[]> {
+  if (values.backend !== 'all') return [await FacePipeline.load({ backend: parseBackendRequest(values.backend), threads })];
+  const loaded: FacePipeline[] = [];
+  for (const backend of ['tensorflow', 'onnxruntime', 'wasm'] as BackendRequest[]) {
+    try {
+      loaded.push(await FacePipeline.load({ backend, threads }));
+    } catch (error) {
+      console.log(`(backend ${backend} skipped: ${(error as Error).message})`);
+    }
+  }
+  return loaded;
+}
+
+const pipelines = await loadBackends();
+const encoded = files.map((f) => readFileSync(f));
+type Stages = { decode: number[]; detect: number[]; align: number[]; embed: number[]; total: number[] };
+const stages = new Map<FacePipeline, Stages>(pipelines.map((p) => [p, { decode: [], detect: [], align: [], embed: [], total: [] }]));
+let peakRss = process.memoryUsage().rss;
+const noFace = new Map<FacePipeline, number>(pipelines.map((p) => [p, 0]));
+
+/** One image through one backend: decode, detect, align the largest face, embed it (chip + mirror). */
+async function once(pipeline: FacePipeline, bytes: Buffer, record: boolean): Promise<void> {
   const t0 = performance.now();
   const image = await decodeImage(bytes);
   const t1 = performance.now();
   const face = pipeline.detectFaces(image)[0];
   const t2 = performance.now();
   if (!face) {
-    if (record) noFace++;
+    if (record) noFace.set(pipeline, noFace.get(pipeline)! + 1);
     return;
   }
   const chip = pipeline.faceChip(image, face);
@@ -63,27 +85,46 @@ async function once(bytes: Buffer, record: boolean): Promise<void> {
   pipeline.embedChips([chip]);
   const t4 = performance.now();
   if (!record) return;
-  stages.decode.push(t1 - t0);
-  stages.detect.push(t2 - t1);
-  stages.align.push(t3 - t2);
-  stages.embed.push(t4 - t3);
-  stages.total.push(t4 - t0);
+  const s = stages.get(pipeline)!;
+  s.decode.push(t1 - t0);
+  s.detect.push(t2 - t1);
+  s.align.push(t3 - t2);
+  s.embed.push(t4 - t3);
+  s.total.push(t4 - t0);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 
-for (const bytes of encoded.slice(0, 5)) await once(bytes, false);
-const tensorsBefore = tf.memory().numTensors;
-for (const bytes of encoded) await once(bytes, true);
-const tensorsAfter = tf.memory().numTensors;
+for (const bytes of encoded.slice(0, 5)) for (const p of pipelines) await once(p, bytes, false);
+const tensorsBefore = pipelines.map((p) => p.tensorCount());
+for (const bytes of encoded) for (const p of pipelines) await once(p, bytes, true);
+const tensorsAfter = pipelines.map((p) => p.tensorCount());
 
-const rows = Object.entries(stages).map(([stage, xs]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return `| ${stage.padEnd(12)} | ${quantile(sorted, 0.5).toFixed(1).padStart(8)} | ${quantile(sorted, 0.95).toFixed(1).padStart(8)} |`;
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const p95 = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.95);
+const label = (stage: string) => (stage === 'total' ? 'end to end' : stage).padEnd(12);
+
+console.log(`facegate bench: node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`);
+console.log(`images: ${source}\n`);
+pipelines.forEach((p, i) => {
+  const s = stages.get(p)!;
+  console.log(`backend ${p.backend}, model ${p.model.name}: ${s.total.length} images with a face, ${noFace.get(p)} without`);
+  console.log('| stage        | p50 (ms) | p95 (ms) |');
+  console.log('|--------------|----------|----------|');
+  for (const [stage, xs] of Object.entries(s)) console.log(`| ${label(stage)} | ${median(xs).toFixed(1).padStart(8)} | ${p95(xs).toFixed(1).padStart(8)} |`);
+  if (p.backend !== 'onnxruntime') console.log(`tensors ${tensorsBefore[i]} before, ${tensorsAfter[i]} after`);
+  console.log('');
 });
-console.log(`facegate bench: backend ${pipeline.backend}, model ${pipeline.model.name}, node ${process.version}`);
-console.log(`images: ${source}; ${stages.total.length} with a face, ${noFace} without\n`);
-console.log('| stage        | p50 (ms) | p95 (ms) |');
-console.log('|--------------|----------|----------|');
-for (const row of rows) console.log(row.replace('| total       ', '| end to end  '));
-console.log(`\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; tensors ${tensorsBefore} before, ${tensorsAfter} after`);
-pipeline.dispose();
+const ort = pipelines.find((p) => p.backend === 'onnxruntime');
+const others = pipelines.filter((p) => p !== ort);
+if (ort && others.length > 0) {
+  console.log(`median time of each backend / onnxruntime's, same images, same run:`);
+  console.log(`| stage        | ${others.map((p) => p.backend.padStart(10)).join(' | ')} |`);
+  console.log(`|--------------|${others.map(() => '------------').join('|')}|`);
+  for (const stage of Object.keys(stages.get(ort)!) as Array<keyof Stages>) {
+    const base = median(stages.get(ort)![stage]);
+    console.log(`| ${label(stage)} | ${others.map((p) => `${(median(stages.get(p)![stage]) / base).toFixed(2)}x`.padStart(10)).join(' | ')} |`);
+  }
+  console.log('');
+}
+console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+for (const p of pipelines) p.dispose();

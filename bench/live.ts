@@ -4,7 +4,7 @@
  * 640x480; without LFW, a sample photo scaled into the frame) at a fixed rate for a fixed time.
  * Reports processed frames per second, per-frame latency (arrival to result) p50/p95, and drops.
  *
- *   npm run bench:live -- [--clients 1] [--fps 15] [--seconds 20] [--workers N]
+ *   [FACEGATE_BACKEND=wasm] npm run bench:live -- [--clients 1] [--fps 15] [--seconds 20] [--workers N]
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,7 @@ const config = loadConfig({
   FACEGATE_CLIENT_DIR: 'none',
   FACEGATE_LIVE_MAX_SESSIONS: String(Math.max(8, clients)),
   ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
+  ...(process.env.FACEGATE_BACKEND ? { FACEGATE_BACKEND: process.env.FACEGATE_BACKEND } : {}),
 });
 const server = await startServer(config, { logger: createLogger('warn') });
 await server.ready;

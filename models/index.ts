@@ -5,5 +5,6 @@ export { DEFAULT_MTCNN_OPTIONS, type MtcnnOptions } from './mtcnn/detector.js';
 export { cosineSimilarity, decide, l2Normalize, type Decision } from './similarity.js';
 export { DEFAULT_THRESHOLD, STRICT_THRESHOLD } from './calibration.js';
 export { FaceError, isFaceError, type FaceErrorCode } from './errors.js';
-export { initBackend, parseBackendRequest, type BackendRequest } from './tf.js';
+export { BACKEND_REQUESTS, createEngine, parseBackendRequest, type BackendRequest, type EngineOptions } from './backend.js';
+export { initBackend } from './tf.js';
 export type * from './types.js';

@@ -6,11 +6,14 @@ import { type DecodeLimits, decodeImage } from './image/decode.js';
 import { type MtcnnOptions, MtcnnDetector } from './mtcnn/detector.js';
 import { type FaceChoice, type FaceSelection, PROMINENT, selectFace } from './select.js';
 import { decide, l2Normalize } from './similarity.js';
-import { type BackendRequest, initBackend, tf } from './tf.js';
+import { type BackendRequest, createEngine } from './backend.js';
+import type { Engine } from './nets/engine.js';
 import type { DecodedImage, DetectResult, EmbedResult, Face, RgbImage, VerifyResult } from './types.js';
 
 export interface PipelineOptions {
   backend?: BackendRequest;
+  /** Threads one inference may use (see EngineOptions); default every core. */
+  threads?: number;
   /**
    * Test-time flip augmentation (default on): each face is embedded as the normalised sum of the
    * embeddings of its chip and the chip's mirror image. It costs one more forward pass in the same batch
@@ -60,21 +63,26 @@ function info(image: DecodedImage) {
  */
 export class FacePipeline {
   private constructor(
-    readonly backend: string,
+    private readonly engine: Engine,
     private readonly detector: MtcnnDetector,
     private readonly embedder: Embedder,
     readonly flip: boolean,
   ) {}
 
   static async load(options: PipelineOptions = {}): Promise<FacePipeline> {
-    const backend = await initBackend(options.backend ?? 'auto');
-    const detector = MtcnnDetector.load();
+    const engine = await createEngine(options.backend ?? 'auto', { threads: options.threads });
+    const detector = MtcnnDetector.load(engine);
     try {
-      return new FacePipeline(backend, detector, DlibResNetEmbedder.load(), options.flip ?? true);
+      return new FacePipeline(engine, detector, DlibResNetEmbedder.load(engine), options.flip ?? true);
     } catch (error) {
       detector.dispose();
       throw error;
     }
+  }
+
+  /** The backend that runs the networks: tensorflow, onnxruntime, wasm or cpu. */
+  get backend(): string {
+    return this.engine.backend;
   }
 
   get model(): ModelInfo {
@@ -86,9 +94,9 @@ export class FacePipeline {
     return this.embedder.spec;
   }
 
-  /** Number of live tensors in this thread's engine (for leak checks and metrics). */
-  static tensorCount(): number {
-    return tf.memory().numTensors;
+  /** Number of live tensors in this thread's TF.js engine (for leak checks and metrics); 0 on ONNX Runtime. */
+  tensorCount(): number {
+    return this.engine.tensorCount();
   }
 
   dispose(): void {

@@ -8,13 +8,15 @@ import { FaceError } from './errors.js';
 
 export { tf };
 
-/** `auto` = native TensorFlow when installed, else WASM. `cpu` (pure JS, 10-30x slower) only by name. */
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * TF.js backends. `auto` = native TensorFlow when installed, else WASM. `cpu` (pure JS, 10-30x slower)
+ * only by name. (The process-wide choice, including ONNX Runtime, is made in backend.ts.)
+ */
+export type TfBackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 let active: Promise<string> | undefined;
-let activeRequest: BackendRequest | undefined;
+let activeRequest: TfBackendRequest | undefined;
+let initialised = false;
 
 /** Native bindings are optional packages: try the GPU build first, then the CPU build. */
 async function loadNativeBackend(): Promise<boolean> {
@@ -29,7 +31,7 @@ async function loadNativeBackend(): Promise<boolean> {
   return false;
 }
 
-async function select(request: BackendRequest): Promise<string> {
+async function select(request: TfBackendRequest): Promise<string> {
   if (request === 'auto' || request === 'tensorflow') {
     if (await loadNativeBackend()) return 'tensorflow';
     if (request === 'tensorflow') {
@@ -52,7 +54,7 @@ async function select(request: BackendRequest): Promise<string> {
  * Chooses and initialises the backend for this thread (idempotent). Returns its name. A thread can only
  * hold one backend: asking for a different one later is an error rather than a silent switch.
  */
-export async function initBackend(request: BackendRequest = 'auto'): Promise<string> {
+export async function initBackend(request: TfBackendRequest = 'auto'): Promise<string> {
   if (active) {
     if (request !== activeRequest && request !== 'auto') {
       const name = await active;
@@ -68,6 +70,7 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<str
     if (tf.getBackend() !== name) {
       throw new FaceError('BACKEND_UNAVAILABLE', `expected backend "${name}" but tfjs reports "${tf.getBackend()}"`);
     }
+    initialised = true;
     return name;
   });
   active.catch(() => {
@@ -77,8 +80,7 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<str
   return active;
 }
 
-export function parseBackendRequest(value: string | undefined): BackendRequest {
-  const v = (value ?? 'auto').trim().toLowerCase();
-  if ((BACKEND_REQUESTS as readonly string[]).includes(v)) return v as BackendRequest;
-  throw new FaceError('BACKEND_UNAVAILABLE', `unknown backend "${value}"; expected one of ${BACKEND_REQUESTS.join(', ')}`);
+/** Whether this thread has initialised a TF.js backend (so tf.memory() is meaningful). */
+export function tfInitialised(): boolean {
+  return initialised;
 }

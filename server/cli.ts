@@ -13,7 +13,10 @@ const USAGE = `usage:
                                              same person? similarity, match, threshold
   facegate serve                             start the GraphQL server (see README for its variables)
 options:
-  --backend auto|tensorflow|wasm|cpu         TF.js backend (default auto: native if installed, else wasm)
+  --backend auto|tensorflow|onnxruntime|wasm|cpu
+                                             inference backend (default auto: TF.js native if it
+                                             loads, else onnxruntime, else wasm); serve: as
+                                             FACEGATE_BACKEND
   --threshold T                              cosine-similarity threshold for verify
   --face, --reference-face, --probe-face F   which face: prominent (default), largest, or an index from detect
   -h, --help`;
@@ -55,6 +58,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'serve') {
+    if (values.backend !== undefined) process.env.FACEGATE_BACKEND = parseBackendRequest(values.backend);
     const { serve } = await import('./serve.js');
     await serve();
     return;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_DECODE_LIMITS, DEFAULT_THRESHOLD } from '../models/index.js';
 import { GALLERY_VARIABLES, readGalleryConfig, type GalleryConfig } from './gallery/config.js';
 
-export type Backend = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type Backend = 'auto' | 'tensorflow' | 'onnxruntime' | 'wasm' | 'cpu';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -53,8 +53,10 @@ export interface Config {
     jobTimeoutMs: number;
     /** Deadline for a worker to load its models. */
     startTimeoutMs: number;
-    /** TF.js backend the workers ask for. */
+    /** Backend the workers ask for (TF.js or ONNX Runtime). */
     backend: Backend;
+    /** Threads one worker's inference may use (ONNX Runtime's intra-op pool); workers x threads = cores by default. */
+    threads: number;
   };
   limits: {
     /** Largest upload per file, bytes. */
@@ -129,7 +131,8 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_QUEUE_LIMIT', defaultText: '`32`', description: 'Jobs that may wait for a worker (a `verify` is two jobs). When full, requests fail at once with `OVERLOADED` (HTTP 503, `Retry-After: 1`).' },
   { name: 'FACEGATE_JOB_TIMEOUT_MS', defaultText: '`30000`', description: 'Deadline per inference job, queueing included; past it the request fails with `TIMEOUT` and a worker still running it is replaced.' },
   { name: 'FACEGATE_WORKER_START_TIMEOUT_MS', defaultText: '`120000`', description: 'Deadline for a worker to load its backend and models.' },
-  { name: 'FACEGATE_BACKEND', defaultText: '`auto`', description: 'TF.js backend of the workers: `auto` (tfjs-node-gpu or tfjs-node when installed and loadable, else wasm), `tensorflow`, `wasm`, or `cpu` (pure JS, 10-30x slower; only when asked for).' },
+  { name: 'FACEGATE_BACKEND', defaultText: '`auto`', description: 'Inference backend of the workers: `auto` (TF.js native when tfjs-node-gpu or tfjs-node is installed and loads, else `onnxruntime`, else `wasm`), `tensorflow`, `onnxruntime`, `wasm`, or `cpu` (pure-JS TF.js, 10-30x slower; only when asked for).' },
+  { name: 'FACEGATE_THREADS', defaultText: 'cores / workers (at least 1)', description: 'Threads one worker may use for one inference (ONNX Runtime\'s intra-op threads; TF.js WASM uses one), so that workers x threads = cores.' },
   { name: 'FACEGATE_THRESHOLD', defaultText: "the library's `DEFAULT_THRESHOLD`", description: 'Default cosine-similarity threshold of `verify`, in [-1, 1].' },
   { name: 'FACEGATE_MAX_UPLOAD_BYTES', defaultText: '`15728640` (15 MiB)', description: 'Largest uploaded file.' },
   { name: 'FACEGATE_MAX_PIXELS', defaultText: '`40000000`', description: 'Largest image in pixels, checked from the header before decoding.' },
@@ -244,10 +247,11 @@ export function loadConfig(env: Env = process.env): Config {
   const maxUploadBytes = r.int('FACEGATE_MAX_UPLOAD_BYTES', DEFAULT_DECODE_LIMITS.maxBytes, 1024, 1_000_000_000);
   const maxFiles = r.int('FACEGATE_MAX_FILES', 8, 1, 64);
   const clientDirRaw = r.raw('FACEGATE_CLIENT_DIR');
-  const backend = r.oneOf<Backend>('FACEGATE_BACKEND', 'auto', ['auto', 'tensorflow', 'wasm', 'cpu']);
+  const backend = r.oneOf<Backend>('FACEGATE_BACKEND', 'auto', ['auto', 'tensorflow', 'onnxruntime', 'wasm', 'cpu']);
   // tfjs-node(-gpu)'s native addon loads in one thread of a process only (tfjs#2079, #8388).
   const workers = r.int('FACEGATE_WORKERS', backend === 'tensorflow' ? 1 : availableCores(), 1, 256);
   const graphiql = r.bool('FACEGATE_GRAPHIQL', env['NODE_ENV'] !== 'production');
+  const threads = r.int('FACEGATE_THREADS', Math.max(1, Math.floor(availableCores() / workers)), 1, 256);
 
   const config: Config = {
     http: {
@@ -273,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
       jobTimeoutMs: r.int('FACEGATE_JOB_TIMEOUT_MS', 30_000, 1, 3_600_000),
       startTimeoutMs: r.int('FACEGATE_WORKER_START_TIMEOUT_MS', 120_000, 1000, 3_600_000),
       backend,
+      threads,
     },
     limits: {
       maxUploadBytes,

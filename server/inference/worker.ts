@@ -21,16 +21,18 @@ import {
 
 export interface InferenceWorkerData {
   backend: Backend;
+  /** Intra-op threads of this worker's engine. */
+  threads: number;
 }
 
-const { backend } = (workerData ?? { backend: 'auto' }) as InferenceWorkerData;
+const { backend, threads } = (workerData ?? { backend: 'auto', threads: 1 }) as InferenceWorkerData;
 
 function toImage(payload: PixelsPayload): RgbImage {
   return { width: payload.width, height: payload.height, data: payload.data };
 }
 
 serveJobs(async () => {
-  const pipeline = await FacePipeline.load({ backend });
+  const pipeline = await FacePipeline.load({ backend, threads });
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),

@@ -58,7 +58,7 @@ const ServiceInfoRef = builder.objectRef<ServerDeps>('ServiceInfo').implement({
     version: t.exposeString('version'),
     backend: t.string({
       nullable: true,
-      description: 'TF.js backend the workers run (tensorflow, wasm, cpu); null until a worker has loaded.',
+      description: 'Inference backend the workers run (tensorflow, onnxruntime, wasm, cpu); null until a worker has loaded.',
       resolve: (d) => d.inference.pool.info?.backend ?? null,
     }),
     model: t.field({

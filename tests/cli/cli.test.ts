@@ -29,9 +29,17 @@ describe('facegate CLI', () => {
     const { code, stdout } = await facegate('detect', samplePath(4));
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result.backend).toBe('wasm');
+    expect(result.backend).toBe('onnxruntime');
     expect(result.faces).toHaveLength(4);
     expect(Object.keys(result.faces[0].landmarks).sort()).toEqual(['leftEye', 'mouthLeft', 'mouthRight', 'nose', 'rightEye']);
+  });
+
+  it('--backend picks the engine by name and reports it: the same faces on wasm', async () => {
+    const { code, stdout } = await facegate('detect', samplePath(4), '--backend', 'wasm');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.backend).toBe('wasm');
+    expect(result.faces).toHaveLength(4);
   });
 
   it('embed prints a 128-d unit vector', async () => {

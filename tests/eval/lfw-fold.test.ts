@@ -1,8 +1,9 @@
 /**
  * Regression gate for what the API delivers: LFW View 2 fold 1 (600 pairs, 807 images), every image through
  * the service's `embed` path (bench/lfw/api.ts: InferenceService, the server's worker pool, the default face
- * choice), as `npm run eval -- lfw` measures its headline. Accuracy is judged at the service's
- * DEFAULT_THRESHOLD (chosen on LFW View 1, never on View 2).
+ * choice), as `npm run eval -- lfw` measures its headline, on both CPU engines (onnxruntime, the default,
+ * and TF.js WASM). Accuracy is judged at the service's DEFAULT_THRESHOLD (chosen on LFW View 1, never on
+ * View 2).
  *
  * The bounds are the fold's measured figures minus two standard errors, so that a refactor that changes
  * nothing real cannot fail the gate while a real regression does: accuracy's standard error is the
@@ -31,9 +32,9 @@ const MIN_ACCURACY = FOLD_ACCURACY - 2 * Math.sqrt((FOLD_ACCURACY * (1 - FOLD_AC
 const MIN_AUC = FOLD_AUC - 2 * hanleyMcNeilSe(FOLD_AUC, 300, 300);
 
 describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the API path', () => {
-  it(
-    `reaches accuracy >= ${(MIN_ACCURACY * 100).toFixed(2)}% at the service threshold and AUC >= ${MIN_AUC.toFixed(4)} (measured minus 2 SE)`,
-    async () => {
+  it.each(['onnxruntime', 'wasm'] as const)(
+    `reaches accuracy >= ${(MIN_ACCURACY * 100).toFixed(2)}% at the service threshold and AUC >= ${MIN_AUC.toFixed(4)} (measured minus 2 SE) on %s`,
+    async (backend) => {
       const lfw = loadLfw(lfwDir);
       const pairs = lfw.view2.pairs.filter((p) => p.fold === 0);
       expect(pairs).toHaveLength(600);
@@ -43,11 +44,12 @@ describe.skipIf(!hasLfw)('LFW View 2, fold 1 through the API path', () => {
         cacheRoot: undefined,
         keys,
         workers: Math.min(2, os.availableParallelism()),
-        backend: process.env.FACEGATE_BACKEND ?? 'auto',
+        backend,
         quiet: true,
       });
       expect(store.records.size).toBe(keys.length);
       expect(store.model?.name).toBe('dlib-resnet-v1');
+      expect(store.backend).toBe(backend);
       const s = scorePairs(pairs, { vector: (k) => store.records.get(k)?.embedding, fallback: () => false, score: apiScore });
       const curve = roc(s.scores, s.labels);
       const v = { auc: auc(curve), eer: eer(curve) };

@@ -17,8 +17,8 @@ describe('MTCNN on the sample photos', () => {
   });
   afterAll(() => pipeline?.dispose());
 
-  it('runs on the wasm backend, never silently on cpu', () => {
-    expect(pipeline.backend).toBe('wasm');
+  it('runs on onnxruntime by default here (no TF.js native backend installed), never silently on cpu', () => {
+    expect(pipeline.backend).toBe('onnxruntime');
   });
 
   for (const [n, count] of Object.entries(VISIBLE_FACES)) {

@@ -102,7 +102,7 @@ function face(points: Partial<Record<keyof Face['landmarks'], [number, number]>>
     ...points,
   };
   const landmarks = Object.fromEntries(Object.entries(base).map(([k, [x, y]]) => [k, { x, y }])) as unknown as Face['landmarks'];
-  return { box, score: 0.99, landmarks };
+  return { box, score: 0.99, landmarks, inFrame: 1 };
 }
 
 describe('head pose from five points', () => {

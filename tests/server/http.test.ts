@@ -1,6 +1,6 @@
 /**
  * The API end to end: a real server listening on an ephemeral port, 2 inference workers running the real
- * models on the wasm backend, and a real HTTP client sending GraphQL multipart requests.
+ * models on the default backend (onnxruntime here), and a real HTTP client sending GraphQL multipart requests.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
@@ -123,7 +123,8 @@ describe('operations endpoints', () => {
     );
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?.info).toMatchObject({
-      backend: 'wasm',
+      // auto: no TF.js native backend is installed, so onnxruntime
+      backend: 'onnxruntime',
       model: { name: 'dlib-resnet-v1', dimensions: 128, inputSize: 150 },
       detector: 'mtcnn',
       workers: 2,

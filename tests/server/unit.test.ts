@@ -1,4 +1,5 @@
 /** Configuration parsing and the error envelope: plain functions, no server. */
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { FaceError } from '../../models/errors.js';
 import { DEFAULT_DECODE_LIMITS, DEFAULT_THRESHOLD } from '../../models/index.js';
@@ -13,6 +14,11 @@ describe('config', () => {
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 4000, graphiql: true, cors: false });
     expect(config.pool.workers).toBeGreaterThanOrEqual(1);
     expect(config.pool).toMatchObject({ maxQueue: 32, jobTimeoutMs: 30_000, backend: 'auto' });
+    // workers x threads = cores by default
+    const cores = os.availableParallelism();
+    expect(config.pool.threads).toBe(Math.max(1, Math.floor(cores / config.pool.workers)));
+    expect(loadConfig({ FACEGATE_WORKERS: '1' }).pool.threads).toBe(cores);
+    expect(loadConfig({ FACEGATE_BACKEND: 'onnxruntime' }).pool.backend).toBe('onnxruntime');
     expect(config.limits).toMatchObject({
       maxUploadBytes: DEFAULT_DECODE_LIMITS.maxBytes,
       maxPixels: DEFAULT_DECODE_LIMITS.maxPixels,
@@ -32,6 +38,7 @@ describe('config', () => {
       FACEGATE_JOB_TIMEOUT_MS: '1234',
       FACEGATE_WORKER_START_TIMEOUT_MS: '5000',
       FACEGATE_BACKEND: 'wasm',
+      FACEGATE_THREADS: '3',
       FACEGATE_THRESHOLD: '0.5',
       FACEGATE_MAX_UPLOAD_BYTES: '2048',
       FACEGATE_MAX_PIXELS: '1000',
@@ -85,7 +92,7 @@ describe('config', () => {
         clientDir: null,
         shutdownTimeoutMs: 100,
       },
-      pool: { workers: 3, maxQueue: 5, jobTimeoutMs: 1234, startTimeoutMs: 5000, backend: 'wasm' },
+      pool: { workers: 3, maxQueue: 5, jobTimeoutMs: 1234, startTimeoutMs: 5000, backend: 'wasm', threads: 3 },
       limits: { maxUploadBytes: 2048, maxPixels: 1000, maxFiles: 3, maxDepth: 4, maxAliases: 1, maxTokens: 100, maxCost: 50, maxDirectives: 2 },
       verify: { threshold: 0.5 },
       ws: { maxPayloadBytes: 4096 },

@@ -1,0 +1,216 @@
+/**
+ * Compiles network descriptions (nets/graph.ts) to ONNX graphs, in memory, from the same weight arrays
+ * the TF.js engine uses. ONNX convolutions are NCHW: filters are permuted HWIO -> OIHW here, feature maps
+ * stay NCHW inside the graph, and outputs are transposed back to the description's NHWC layout.
+ */
+import type { WeightArray } from '../weights.js';
+import type { Layer, NetworkGraph } from '../nets/graph.js';
+import { type AttributeValue, DataType, type Dim, type ModelProto, type NodeProto, type TensorProto, type ValueInfo, encodeModel } from './proto.js';
+
+/** ONNX opset and IR version of opset 17 (ONNX 1.12), well inside what ONNX Runtime 1.30 supports. */
+const OPSET = 17;
+const IR_VERSION = 8;
+
+export class OnnxGraph {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private count = 0;
+
+  constructor(readonly name: string) {}
+
+  private fresh(hint: string): string {
+    return `${hint}_${this.count++}`;
+  }
+
+  input(name: string, elemType: number, dims: readonly Dim[]): string {
+    this.inputs.push({ name, elemType, dims });
+    return name;
+  }
+
+  /** Declares `value` as a graph output named `name` (an Identity node when the names differ). */
+  output(value: string, name: string): void {
+    if (value !== name) this.node('Identity', [value], {}, name);
+    this.outputs.push({ name, elemType: DataType.FLOAT });
+  }
+
+  floats(data: Float32Array, dims: readonly number[], hint = 'w'): string {
+    const name = this.fresh(hint);
+    this.initializers.push({ name, dataType: DataType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  int64s(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const raw = new Uint8Array(values.length * 8);
+    const view = new DataView(raw.buffer);
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    const name = this.fresh('i');
+    this.initializers.push({ name, dataType: DataType.INT64, dims, raw });
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.floats(Float32Array.of(value), [], 'c');
+  }
+
+  /** Adds a node and returns its (single) output's name. */
+  node(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, out?: string): string {
+    const output = out ?? this.fresh(opType.toLowerCase());
+    this.nodes.push({ opType, inputs, outputs: [output], name: output, attributes });
+    return output;
+  }
+
+  encode(): Uint8Array {
+    const model: ModelProto = {
+      irVersion: IR_VERSION,
+      opset: OPSET,
+      producer: 'facegate',
+      graph: { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs },
+    };
+    return encodeModel(model);
+  }
+}
+
+/** HWIO -> OIHW. */
+function filtersOIHW(w: WeightArray): { data: Float32Array; dims: number[] } {
+  const [kh, kw, ci, co] = w.shape as [number, number, number, number];
+  const out = new Float32Array(w.data.length);
+  for (let h = 0; h < kh; h++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < ci; i++) {
+        const src = ((h * kw + x) * ci + i) * co;
+        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + h) * kw + x] = w.data[src + o]!;
+      }
+    }
+  }
+  return { data: out, dims: [co, ci, kh, kw] };
+}
+
+/** ONNX's SAME_UPPER is TF's 'same': the odd padding pixel goes at the end. */
+function padding(pad: 'valid' | 'same'): Record<string, AttributeValue> {
+  return { auto_pad: { string: pad === 'same' ? 'SAME_UPPER' : 'VALID' } };
+}
+
+function activate(g: OnnxGraph, x: string, activation: string, alpha: WeightArray | undefined, rank: number): string {
+  if (activation === 'relu') return g.node('Relu', [x]);
+  if (activation === 'prelu') {
+    if (!alpha) throw new Error('prelu without alpha');
+    // per-channel slopes, broadcast over [N, C, H, W] or [N, C]
+    return g.node('PRelu', [x, g.floats(alpha.data, rank === 4 ? [alpha.data.length, 1, 1] : [alpha.data.length], 'alpha')]);
+  }
+  return x;
+}
+
+/**
+ * Emits the description's layers onto `g`, starting from `input` (the description's input as NCHW).
+ * Returns the ONNX names of the description's outputs, converted to its NHWC layout.
+ */
+export function emitNetwork(g: OnnxGraph, net: NetworkGraph, input: string): string[] {
+  const names = new Map<string, string>([[net.input.name, input]]);
+  const ranks = new Map<string, number>([[net.input.name, 4]]);
+  const get = (name: string): [string, number] => {
+    const onnx = names.get(name);
+    const rank = ranks.get(name);
+    if (onnx === undefined || rank === undefined) throw new Error(`${net.name}: value ${name} used before it is defined`);
+    return [onnx, rank];
+  };
+  for (const layer of net.layers) {
+    const [onnx, rank] = emitLayer(g, layer, get);
+    names.set(layer.out, onnx);
+    ranks.set(layer.out, rank);
+  }
+  return net.outputs.map((name) => {
+    const [onnx, rank] = get(name);
+    return rank === 4 ? g.node('Transpose', [onnx], { perm: { ints: [0, 2, 3, 1] } }) : onnx;
+  });
+}
+
+function emitLayer(g: OnnxGraph, l: Layer, get: (name: string) => [string, number]): [string, number] {
+  switch (l.op) {
+    case 'conv': {
+      const [x] = get(l.in);
+      const f = filtersOIHW(l.filters);
+      const y = g.node('Conv', [x, g.floats(f.data, f.dims, 'filters'), g.floats(l.bias.data, [l.bias.data.length], 'bias')], {
+        kernel_shape: { ints: f.dims.slice(2) },
+        strides: { ints: [l.stride, l.stride] },
+        ...padding(l.pad),
+      });
+      return [activate(g, y, l.activation, l.alpha, 4), 4];
+    }
+    case 'maxPool':
+      return [g.node('MaxPool', [get(l.in)[0]], { kernel_shape: { ints: [l.size, l.size] }, strides: { ints: [l.stride, l.stride] }, ...padding(l.pad) }), 4];
+    case 'avgPool':
+      return [g.node('AveragePool', [get(l.in)[0]], { kernel_shape: { ints: [l.size, l.size] }, strides: { ints: [l.stride, l.stride] }, ...padding('valid') }), 4];
+    case 'dense': {
+      const [x] = get(l.in);
+      const w = g.floats(l.weights.data, l.weights.shape, 'weights');
+      const y = l.bias ? g.node('Gemm', [x, w, g.floats(l.bias.data, [l.bias.data.length], 'bias')]) : g.node('MatMul', [x, w]);
+      return [activate(g, y, l.activation, l.alpha, 2), 2];
+    }
+    case 'flatten': {
+      const [x, rank] = get(l.in);
+      // the description flattens in NHWC order
+      const nhwc = rank === 4 ? g.node('Transpose', [x], { perm: { ints: [0, 2, 3, 1] } }) : x;
+      return [g.node('Flatten', [nhwc], { axis: { int: 1 } }), 2];
+    }
+    case 'softmax': {
+      const [x, rank] = get(l.in);
+      return [g.node('Softmax', [x], { axis: { int: 1 } }), rank]; // channels are axis 1 in NCHW and in [N, C]
+    }
+    case 'channel': {
+      const [x, rank] = get(l.in);
+      return [g.node('Gather', [x, g.int64s([l.index], [])], { axis: { int: 1 } }), rank === 4 ? 3 : rank - 1];
+    }
+    case 'add': {
+      const [a, rank] = get(l.a);
+      return [g.node('Add', [a, get(l.b)[0]]), rank];
+    }
+    case 'relu': {
+      const [x, rank] = get(l.in);
+      return [g.node('Relu', [x]), rank];
+    }
+    case 'pad': {
+      const pads = [0, l.channels[0], l.rows[0], l.cols[0], 0, l.channels[1], l.rows[1], l.cols[1]];
+      return [g.node('Pad', [get(l.in)[0], g.int64s(pads)], { mode: { string: 'constant' } }), 4];
+    }
+    case 'globalMean':
+      return [g.node('Flatten', [g.node('GlobalAveragePool', [get(l.in)[0]])], { axis: { int: 1 } }), 2];
+    case 'l2normalize': {
+      const [x, rank] = get(l.in);
+      return [g.node('LpNormalization', [x], { axis: { int: 1 }, p: { int: 2 } }), rank];
+    }
+  }
+}
+
+/** A model that takes an NHWC float batch, as the TF.js engine does, and returns the description's outputs. */
+export function networkModel(net: NetworkGraph): Uint8Array {
+  const g = new OnnxGraph(net.name);
+  const [h, w] = net.input.size ?? ['h', 'w'];
+  const x = g.input('input', DataType.FLOAT, ['n', h, w, net.input.channels]);
+  const outputs = emitNetwork(g, net, g.node('Transpose', [x], { perm: { ints: [0, 3, 1, 2] } }));
+  outputs.forEach((o, i) => g.output(o, net.outputs[i]!));
+  return g.encode();
+}
+
+/**
+ * P-Net with its pyramid step: input `level` [1, H, W, 3] (the image or the previous level, 0-255) and
+ * `sizes` [1, h, w, 3]; outputs `next` (the level resized to h x w, bilinear with half-pixel centres, fed
+ * back for the next level), `prob` and `offsets`. Normalisation and the transpose happen in the graph.
+ */
+export function pyramidModel(pnet: NetworkGraph): Uint8Array {
+  const g = new OnnxGraph(`${pnet.name}_pyramid`);
+  const level = g.input('level', DataType.FLOAT, [1, 'h', 'w', 3]);
+  const sizes = g.input('sizes', DataType.INT64, [4]);
+  const next = g.node('Resize', [level, '', '', sizes], {
+    mode: { string: 'linear' },
+    coordinate_transformation_mode: { string: 'half_pixel' },
+  });
+  g.output(next, 'next');
+  const normalised = g.node('Mul', [g.node('Sub', [next, g.scalar(127.5)]), g.scalar(0.0078125)]);
+  // [1, h, w, 3] -> NCHW of the transposed image, [1, 3, w, h]
+  const transposed = g.node('Transpose', [normalised], { perm: { ints: [0, 3, 2, 1] } });
+  const outputs = emitNetwork(g, pnet, transposed);
+  outputs.forEach((o, i) => g.output(o, pnet.outputs[i]!));
+  return g.encode();
+}
