@@ -38,6 +38,9 @@ export const VerifyDocument = graphql(`
         timings {
           ...StageTimingFields
         }
+        face {
+          ...FaceFields
+        }
         faces {
           ...FaceFields
         }
@@ -55,6 +58,9 @@ export const VerifyDocument = graphql(`
         }
         timings {
           ...StageTimingFields
+        }
+        face {
+          ...FaceFields
         }
         faces {
           ...FaceFields
