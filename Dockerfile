@@ -32,7 +32,9 @@ ARG NODE_EXTRA_CA_CERTS
 ARG npm_config_nodedir=/usr/local
 # npm ci without scripts (the project's `prepare` would build before the sources are here), then
 # `npm rebuild` runs the dependencies' own install scripts (native addons) and links their binaries.
+# npm opens more files at once than the 1024 some engines allow by default: raise the soft limit to the hard one.
 RUN --mount=type=cache,id=facegate-npm,target=/root/.npm \
+    ulimit -n "$(ulimit -H -n)"; \
     npm ci --ignore-scripts --no-audit --no-fund && npm rebuild
 
 # ---- build: compile the server and the web client ---------------------------------------------------

@@ -416,7 +416,7 @@ async function exercise(url: string): Promise<void> {
   section('through the published port');
   const info = await graphql(url, '{ info { version backend workers detector defaultThreshold model { name dimensions } } health { ready } }');
   const i = info.body.data?.info;
-  check(info.status === 200 && i?.backend === 'wasm' && i?.workers === 2, 'Query.info', JSON.stringify(i));
+  check(info.status === 200 && i?.backend === 'onnxruntime' && i?.workers === 2, 'Query.info', JSON.stringify(i));
 
   const { source, genuine, impostor } = await pairs();
   console.log(`pairs from ${source}`);
