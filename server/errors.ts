@@ -18,6 +18,8 @@ export const API_ERROR_CODES = [
   'SESSION_NOT_FOUND',
   'OVERLOADED',
   'TIMEOUT',
+  /** Live challenge: too many challenges not completed from this source; retry after the cooldown. */
+  'TOO_MANY_ATTEMPTS',
   'INTERNAL',
 ] as const;
 
@@ -54,6 +56,7 @@ const HTTP_STATUS: Partial<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
   OVERLOADED: 503,
   TIMEOUT: 504,
+  TOO_MANY_ATTEMPTS: 429,
 };
 
 function faceCodeToApi(code: FaceErrorCode): ApiErrorCode {

@@ -1,5 +1,5 @@
 /** Jobs the inference worker answers, and what it reports when ready. Shared by both threads. */
-import type { Face } from '../../models/types.js';
+import type { Face, Point } from '../../models/types.js';
 
 export interface WorkerInfo {
   backend: string;
@@ -13,6 +13,8 @@ export interface PixelsPayload {
   data: Uint8Array;
   /** Smallest face to look for, pixels (default: the detector's 20). */
   minFaceSize?: number;
+  /** Live challenge: also run the 68-point landmark net on the chosen face. */
+  landmarks68?: boolean;
 }
 
 export interface DetectFacesValue {
@@ -32,7 +34,9 @@ export interface AnalyseFrameValue {
   faces: Face[];
   face: Face | null;
   embedding: Float32Array | null;
-  timings: { detectMs: number; alignMs: number; embedMs: number };
+  /** 68 points of `face` when asked for (`landmarks68`) and a face was found. */
+  landmarks68?: Point[] | null;
+  timings: { detectMs: number; alignMs: number; embedMs: number; landmarksMs?: number };
 }
 
 export const JOB_DETECT = 'detectFaces';

@@ -5,6 +5,7 @@
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { FacePipeline, isFaceError } from '../../models/index.js';
+import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
 import { serveJobs } from '../pool/runtime.js';
@@ -31,6 +32,7 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend });
+  const landmarks = Landmark68Net.load();
   const embedLargest = (payload: PixelsPayload): EmbedLargestFaceValue => {
     const result = pipeline.embedLargestFace(toImage(payload), payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {});
     return {
@@ -59,6 +61,11 @@ serveJobs(async () => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedLargest(payload);
+          if (payload.landmarks68 && value.face) {
+            const began = performance.now();
+            value.landmarks68 = landmarks.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.timings.landmarksMs = performance.now() - began;
+          }
           return { value };
         } catch (error) {
           if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;

@@ -4,13 +4,19 @@
  * frame replaces the pending one (never a growing queue) and the replaced frame counts as dropped. A
  * session has at most one analysis in flight. Sessions end when their subscriber goes away, on stop,
  * and after an idle timeout; their number is capped per server and per owner (a connection).
+ *
+ * A session may run a movement challenge (server/live/challenge/): its frames then also get 68 landmarks,
+ * they queue (bounded) instead of replacing each other, since a blink lasts only a few frames, results
+ * carry the challenge's progress instead of scores, and the session ends with the challenge.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { isFaceError, type Face, type ImageInfo } from '../../models/index.js';
+import { isFaceError, type Face, type ImageInfo, type Point } from '../../models/index.js';
 import { ServiceError, type ApiErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Channel } from './channel.js';
+import { ChallengeService, type ChallengeRun } from './challenge/run.js';
+import type { ChallengeProgress } from './challenge/types.js';
 
 export interface LiveLimits {
   /** Live sessions per server. */
@@ -32,9 +38,11 @@ export interface FrameAnalysis {
   faces: Face[];
   /** Unit embedding of the largest face, or null when there is no face. */
   embedding: Float32Array | null;
+  /** 68 points of the largest face, when asked for. */
+  landmarks68?: Point[] | null;
 }
 
-export type FrameAnalyser = (frame: Uint8Array, signal: AbortSignal) => Promise<FrameAnalysis>;
+export type FrameAnalyser = (frame: Uint8Array, signal: AbortSignal, options: { landmarks68: boolean }) => Promise<FrameAnalysis>;
 
 export interface ReferenceFace {
   image: ImageInfo;
@@ -50,10 +58,11 @@ export interface LiveFrameResult {
   sequence: number;
   image: ImageInfo | null;
   faces: Face[];
-  /** Cosine similarity of the largest face to the reference; null without a face. */
+  /** Cosine similarity of the largest face to the reference; null without a face, and during a challenge. */
   similarity: number | null;
   match: boolean | null;
-  threshold: number;
+  /** Null during a challenge (no scores or thresholds are shown then). */
+  threshold: number | null;
   /** From the frame's arrival to its result, milliseconds. */
   latencyMs: number;
   /** Frames processed so far in this session, this one included. */
@@ -62,6 +71,8 @@ export interface LiveFrameResult {
   dropped: number;
   /** Set when this frame could not be analysed; the session goes on. */
   error: { code: ApiErrorCode; message: string } | null;
+  /** The movement challenge after this frame; null in a session without one. */
+  challenge: ChallengeProgress | null;
 }
 
 export interface LiveSessionInfo {
@@ -69,6 +80,8 @@ export interface LiveSessionInfo {
   reference: ReferenceFace;
   threshold: number;
   expiresAt: Date;
+  /** Whether the session runs a movement challenge. */
+  challenge: boolean;
 }
 
 export interface SubmitResult {
@@ -85,6 +98,14 @@ export interface LiveObserver {
   frameDropped(reason: 'replaced' | 'rate_limited'): void;
 }
 
+/** Frames a challenge session keeps waiting (about half a second at 15 fps) before dropping the oldest. */
+const CHALLENGE_BACKLOG = 8;
+
+export interface StartOptions {
+  /** Run a movement challenge; `keys` name who is put on a cooldown after repeated failures. */
+  challenge?: { keys: string[] };
+}
+
 interface PendingFrame {
   sequence: number;
   bytes: Uint8Array;
@@ -93,7 +114,10 @@ interface PendingFrame {
 
 class LiveSession {
   nextSequence = 1;
-  pending: PendingFrame | undefined;
+  /** Frames waiting: at most one (latest wins), or CHALLENGE_BACKLOG with a challenge. */
+  pending: PendingFrame[] = [];
+  challenge: ChallengeRun | undefined;
+  challengeTimer: NodeJS.Timeout | undefined;
   inFlight: AbortController | undefined;
   processed = 0;
   dropped = 0;
@@ -124,6 +148,7 @@ export class LiveSessionManager {
     private readonly analyse: FrameAnalyser,
     private readonly observer?: LiveObserver,
     private readonly logger?: Logger,
+    readonly challenges: ChallengeService = new ChallengeService(),
   ) {}
 
   private readonly owners = new WeakMap<object, string>();
@@ -157,9 +182,15 @@ export class LiveSessionManager {
     }
   }
 
-  start(owner: string, reference: ReferenceFace, threshold: number): LiveSessionInfo {
+  start(owner: string, reference: ReferenceFace, threshold: number, options: StartOptions = {}): LiveSessionInfo {
     this.checkCapacity(owner);
+    if (options.challenge) this.challenges.admit(options.challenge.keys);
     const session = new LiveSession(randomUUID(), owner, reference, threshold, this.limits.maxFps);
+    if (options.challenge) {
+      session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys);
+      session.challengeTimer = setTimeout(() => this.stop(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
+      session.challengeTimer.unref();
+    }
     this.sessions.set(session.id, session);
     this.touch(session);
     this.observer?.sessionsChanged(this.sessions.size);
@@ -173,6 +204,7 @@ export class LiveSessionManager {
       reference: session.reference,
       threshold: session.threshold,
       expiresAt: new Date(Date.now() + this.limits.idleTimeoutMs),
+      challenge: session.challenge !== undefined,
     };
   }
 
@@ -196,11 +228,12 @@ export class LiveSessionManager {
       this.observer?.frameDropped('rate_limited');
       return { sessionId, sequence, accepted: false, dropped: session.dropped };
     }
-    if (session.pending) {
+    if (session.pending.length >= (session.challenge ? CHALLENGE_BACKLOG : 1)) {
+      session.pending.shift();
       session.dropped++;
       this.observer?.frameDropped('replaced');
     }
-    session.pending = { sequence, bytes, receivedAt: performance.now() };
+    session.pending.push({ sequence, bytes, receivedAt: performance.now() });
     if (!session.inFlight) void this.drain(session);
     return { sessionId, sequence, accepted: true, dropped: session.dropped };
   }
@@ -224,7 +257,9 @@ export class LiveSessionManager {
     const session = this.sessions.get(sessionId);
     if (!session) return false;
     session.closed = true;
-    session.pending = undefined;
+    session.pending = [];
+    clearTimeout(session.challengeTimer);
+    session.challenge?.abandon();
     session.inFlight?.abort(new ServiceError('BAD_REQUEST', 'live session ended'));
     clearTimeout(session.idleTimer);
     this.sessions.delete(sessionId);
@@ -238,6 +273,11 @@ export class LiveSessionManager {
   /** Ends every session of an owner (its connection closed). */
   closeOwner(owner: string): void {
     for (const s of [...this.sessions.values()]) if (s.owner === owner) this.stop(s.id, 'connection closed');
+  }
+
+  /** A challenge's final outcome, once (for a backend); undefined when unknown, unread too long or already read. */
+  takeChallengeOutcome(sessionId: string) {
+    return this.challenges.takeOutcome(sessionId);
   }
 
   dispose(): void {
@@ -265,15 +305,14 @@ export class LiveSessionManager {
 
   /** Analyses the pending frame, then the next one that arrived meanwhile, until none is waiting. */
   private async drain(session: LiveSession): Promise<void> {
-    while (session.pending && !session.closed) {
-      const frame = session.pending;
-      session.pending = undefined;
+    while (session.pending.length > 0 && !session.closed) {
+      const frame = session.pending.shift()!;
       const controller = new AbortController();
       session.inFlight = controller;
       let result: LiveFrameResult;
       this.running++;
       try {
-        const analysis = await this.analyse(frame.bytes, controller.signal);
+        const analysis = await this.analyse(frame.bytes, controller.signal, { landmarks68: session.challenge !== undefined });
         result = this.score(session, frame, analysis);
       } catch (error) {
         result = this.failed(session, frame, error);
@@ -285,10 +324,26 @@ export class LiveSessionManager {
       this.observer?.frameProcessed(result.latencyMs);
       if (session.subscribers.size === 0) session.unclaimed = result;
       for (const channel of session.subscribers) channel.push(result);
+      if (session.challenge?.ended) this.stop(session.id, 'challenge ended');
     }
   }
 
   private score(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
+    const plain = this.plainScore(session, frame, analysis);
+    if (!session.challenge) return plain;
+    const challenge = session.challenge.observe({
+      sequence: frame.sequence,
+      receivedAt: frame.receivedAt,
+      bytes: frame.bytes,
+      faces: analysis.faces,
+      landmarks68: analysis.landmarks68 ?? null,
+      fivePoints: analysis.faces[0]?.landmarks ?? null,
+      similarity: plain.similarity,
+    });
+    return { ...plain, similarity: null, match: null, threshold: null, challenge };
+  }
+
+  private plainScore(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
     session.processed++;
     let similarity: number | null = null;
     if (analysis.embedding) {
@@ -309,6 +364,7 @@ export class LiveSessionManager {
       processed: session.processed,
       dropped: session.dropped,
       error: null,
+      challenge: null,
     };
   }
 
@@ -332,11 +388,12 @@ export class LiveSessionManager {
       faces: [],
       similarity: null,
       match: null,
-      threshold: session.threshold,
+      threshold: session.challenge ? null : session.threshold,
       latencyMs: performance.now() - frame.receivedAt,
       processed: session.processed,
       dropped: session.dropped,
       error: { code, message },
+      challenge: session.challenge ? session.challenge.tick() : null,
     };
   }
 }

@@ -10,6 +10,7 @@ import './embed.js';
 import './verify.js';
 import './service.js';
 import './live.js';
+import './challenge.js';
 
 builder.mutationType({
   description: 'Inference on uploaded images (multipart requests). One inference field per operation.',

@@ -2,7 +2,7 @@
  * What the challenge reads from a face's 68 landmarks (iBUG 300-W order; image coordinates, so "left"
  * below is the image's left unless a name says "subject"). Pure functions: no models, no clock.
  */
-import type { Point } from '../../../models/types.js';
+import type { Landmarks, Point } from '../../../models/types.js';
 
 export const LANDMARK_COUNT = 68;
 
@@ -184,4 +184,22 @@ export function planarResidual(a: readonly Point[], b: readonly Point[]): number
   }
   // residual is in b's interocular units; report it in b's scale too (the ratio is what matters)
   return Math.sqrt(sum / n);
+}
+
+/**
+ * How far the 68-point net's eyes, nose tip and mouth corners are from the detector's five landmarks,
+ * RMS in interocular distances. Two independent models that disagree mean the 68 points are not to be
+ * trusted for this frame (the net fails on extreme views and misplaced crops).
+ */
+export function landmarkAgreement(points: readonly Point[], five: Landmarks): number {
+  const [le, re] = eyeCentres(points);
+  const pairs: Array<[Point, Point]> = [
+    [le, five.leftEye],
+    [re, five.rightEye],
+    [points[30]!, five.nose],
+    [points[48]!, five.mouthLeft],
+    [points[54]!, five.mouthRight],
+  ];
+  const sum = pairs.reduce((s, [a, b]) => s + (a.x - b.x) ** 2 + (a.y - b.y) ** 2, 0);
+  return Math.sqrt(sum / pairs.length) / (dist(five.leftEye, five.rightEye) || 1);
 }

@@ -16,7 +16,7 @@
  *    no run of identical frames. Steps have deadlines, the whole challenge an expiry.
  */
 import type { Box, Point } from '../../../models/types.js';
-import { eyeAspectRatio, eyeOpenness, interocular, planarResidual, shapeChange, yawDegrees } from './geometry.js';
+import { eyeAspectRatio, eyeOpenness, interocular, landmarkAgreement, planarResidual, shapeChange, yawDegrees } from './geometry.js';
 import { THRESHOLDS, type Thresholds } from './thresholds.js';
 import {
   CHALLENGE_ACTIONS,
@@ -109,8 +109,10 @@ interface StepProgress {
   closedAt: number | null;
   /** Turn: frames between 15% and 85% of the turn angle before the peak; the peak; a non-planar frame. */
   rampFrames: number;
+  /** Consecutive frames past the turn angle; the turn counts from the second. */
+  beyond: number;
   peak: boolean;
-  nonPlanar: boolean;
+  nonPlanarFrames: number;
 }
 
 export class MovementChallenge {
@@ -204,6 +206,11 @@ export class MovementChallenge {
 
     const started = this.state !== 'BASELINE';
     const face = o.faces[0];
+    if (face && o.landmarks && o.fivePoints && landmarkAgreement(o.landmarks, o.fivePoints) > this.settings.thresholds.landmarkAgreement) {
+      // The two landmark models disagree: this frame says nothing about the face's pose or eyes.
+      this.lastFaceAt = o.at;
+      return this.progress;
+    }
     if (!face || !o.landmarks) {
       this.guidance = ['NO_FACE'];
       if (started && this.lastFaceAt !== null && o.at - this.lastFaceAt > this.settings.maxFaceGapMs) return this.fail('FACE_LOST');
@@ -300,8 +307,9 @@ export class MovementChallenge {
       openAfterReaction: false,
       closedAt: null,
       rampFrames: 0,
+      beyond: 0,
       peak: false,
-      nonPlanar: false,
+      nonPlanarFrames: 0,
     };
   }
 
@@ -341,15 +349,17 @@ export class MovementChallenge {
           this.fail('DISCONTINUITY');
           return;
         }
-        step.peak = true;
-      } else if (signed >= 0.15 * t.turnDegrees && signed <= 0.85 * t.turnDegrees) {
-        step.rampFrames++;
+        step.beyond++;
+        if (step.beyond >= 2) step.peak = true;
+      } else {
+        step.beyond = 0;
+        if (signed >= 0.15 * t.turnDegrees && signed <= 0.85 * t.turnDegrees) step.rampFrames++;
       }
     }
+    if (signed >= t.turnDegrees && planarResidual(step.rest, landmarks) >= t.planarResidual) step.nonPlanarFrames++;
     if (!step.peak) return;
-    if (signed >= 0.85 * t.turnDegrees && planarResidual(step.rest, landmarks) >= t.planarResidual) step.nonPlanar = true;
     if (Math.abs(delta) <= RETURN_FRACTION * t.turnDegrees) {
-      if (!step.nonPlanar) {
+      if (step.nonPlanarFrames < 2) {
         this.fail('FLAT_MOTION');
         return;
       }

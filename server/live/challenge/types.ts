@@ -1,5 +1,5 @@
 /** The movement challenge's vocabulary, shared by the state machine, the sessions and the schema. */
-import type { Box, Point } from '../../../models/types.js';
+import type { Box, Landmarks, Point } from '../../../models/types.js';
 
 /** Turns are the subject's own left and right (an unmirrored camera sees the nose move the other way). */
 export type ChallengeAction = 'TURN_LEFT' | 'TURN_RIGHT' | 'BLINK';
@@ -51,6 +51,8 @@ export interface FrameObservation {
   faces: Box[];
   /** 68 landmarks of the first face (iBUG order), or null without a face. */
   landmarks: Point[] | null;
+  /** The detector's five landmarks of the first face: frames where the 68 disagree with them are skipped. */
+  fivePoints: Landmarks | null;
   /** Cosine similarity of the first face to the reference, or null without a face. */
   similarity: number | null;
   /** The frame's bytes equal the previous frame's. */

@@ -52,6 +52,7 @@ function run(challenge: MovementChallenge, behaviour: Behaviour, options: { fps?
       landmarks,
       similarity: landmarks ? (shown.similarity ?? 0.97) : null,
       identical: shown.identical ?? false,
+      fivePoints: null,
     };
     progress = challenge.observe(observation);
     history.push(progress);
@@ -167,7 +168,7 @@ describe('movement challenge', () => {
     const challenge = start(['TURN_LEFT', 'BLINK', 'TURN_RIGHT']);
     const first = run(challenge, person()).outcome;
     expect(first?.result).toBe('CHALLENGE_PASSED');
-    const again = challenge.observe({ sequence: 10_000, at: 99_000, faces: [], landmarks: null, similarity: null, identical: false });
+    const again = challenge.observe({ sequence: 10_000, at: 99_000, faces: [], landmarks: null, fivePoints: null, similarity: null, identical: false });
     expect(again.outcome).toBe(first);
     expect(again.state).toBe('ENDED');
     expect(challenge.abandon()).toBe(first);
@@ -176,7 +177,7 @@ describe('movement challenge', () => {
   it('fails out-of-order sequence numbers', () => {
     const challenge = start(['TURN_LEFT', 'BLINK', 'TURN_RIGHT']);
     const landmarks = landmarksOf();
-    const frame = (sequence: number): FrameObservation => ({ sequence, at: sequence * 66, faces: [boxOf(landmarks)], landmarks, similarity: 0.97, identical: false });
+    const frame = (sequence: number): FrameObservation => ({ sequence, at: sequence * 66, faces: [boxOf(landmarks)], landmarks, fivePoints: null, similarity: 0.97, identical: false });
     challenge.observe(frame(2));
     expect(challenge.observe(frame(1)).outcome).toMatchObject({ result: 'CHALLENGE_FAILED', reasons: ['SEQUENCE'] });
   });
