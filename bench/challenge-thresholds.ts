@@ -183,7 +183,7 @@ for (const [k, person] of people.entries()) {
  *  - planar: at the turn's peak the landmark change must be further from a homography than p99 of the
  *    tilted prints' residual, rounded up to 0.005.
  *  - static: frame-to-frame shape change of a filmed still stays below its p99 (the noise floor).
- *  - straight: the baseline pose must be within the median |yaw| of LFW's photos (a person posing for a
+ *  - straight: the baseline pose must be within the p90 of |yaw| of LFW's photos (people posing for a
  *    photo), rounded up to 5 degrees.
  */
 const floorTo = (v: number, step: number) => Math.floor(v / step) * step;
@@ -196,7 +196,7 @@ const derived = {
   turnDegrees: ceilTo(Math.max(quantile(absPrintYaw, 0.99), 3 * quantile(absYawNoise, 0.99)), 5),
   planarResidual: ceilTo(quantile(planarPrint, 0.99), 0.005),
   staticShapeFloor: Number(quantile(shapeStillConsecutive, 0.99).toFixed(4)),
-  straightDegrees: ceilTo(quantile(absYaw, 0.5), 5),
+  straightDegrees: ceilTo(quantile(absYaw, 0.9), 5),
   landmarkAgreement: Number(gate.toFixed(2)),
 };
 const turns = realPose.filter((p) => Math.abs(p.yawDelta) >= derived.turnDegrees);

@@ -133,6 +133,8 @@ export class MovementChallenge {
   private identicalRun = 0;
   private mismatchRun = 0;
   private multipleRun = 0;
+  /** Consecutive frames turned past the turn angle (either way): one glitching frame is not a turn. */
+  private turnedRun = 0;
   private readonly shapeChanges: number[] = [];
   private frames = 0;
   private guidance: ChallengeGuidance[] = [];
@@ -242,6 +244,9 @@ export class MovementChallenge {
     const yaw = yawDegrees(o.landmarks);
     const delta = yaw - (this.baseline?.yaw ?? 0);
     const frontal = Math.abs(delta) <= t.straightDegrees;
+    // Identity is checked, and turns end, close to the rest pose; `frontal` is the looser baseline bound.
+    const facing = this.baseline ? Math.abs(delta) <= RETURN_FRACTION * t.turnDegrees : frontal;
+    this.turnedRun = Math.abs(delta) >= t.turnDegrees ? this.turnedRun + 1 : 0;
     const closeEnough = interocular(o.landmarks) >= t.minInterocularPx;
     const guidance: ChallengeGuidance[] = [];
     if (!closeEnough) guidance.push('MOVE_CLOSER');
@@ -249,7 +254,7 @@ export class MovementChallenge {
     this.guidance = guidance;
 
     let matched = false;
-    if (frontal && o.similarity !== null) {
+    if (facing && o.similarity !== null) {
       matched = o.similarity >= this.settings.matchThreshold;
       this.mismatchRun = matched ? 0 : this.mismatchRun + 1;
       if (this.mismatchRun >= 2) return this.fail('IDENTITY_MISMATCH');
@@ -260,10 +265,10 @@ export class MovementChallenge {
         if (frontal && matched && closeEnough) this.collectBaseline(o.landmarks, yaw, o.at);
         break;
       case 'WAITING':
-        this.waiting(o.landmarks, delta, frontal, matched, o.at);
+        this.waiting(o.landmarks, facing, matched, o.at);
         break;
       case 'STEP':
-        this.performing(o.landmarks, delta, frontal, matched, o.at);
+        this.performing(o.landmarks, delta, facing, matched, o.at);
         break;
     }
     return this.progress;
@@ -287,9 +292,9 @@ export class MovementChallenge {
     this.holdOffUntil = at + min + this.random(max - min + 1);
   }
 
-  private waiting(landmarks: Point[], delta: number, frontal: boolean, matched: boolean, at: number): void {
+  private waiting(landmarks: Point[], frontal: boolean, matched: boolean, at: number): void {
     const t = this.settings.thresholds;
-    if (Math.abs(delta) >= t.turnDegrees) {
+    if (this.turnedRun >= 2) {
       this.fail('ANTICIPATED');
       return;
     }
@@ -318,7 +323,7 @@ export class MovementChallenge {
     const step = this.step!;
     const reacted = at - step.issuedAt >= this.settings.minReactionMs;
     if (step.action === 'BLINK') {
-      if (Math.abs(delta) >= t.turnDegrees) {
+      if (this.turnedRun >= 2) {
         this.fail('WRONG_ACTION');
         return;
       }
@@ -335,7 +340,7 @@ export class MovementChallenge {
     }
     const direction = step.action === 'TURN_LEFT' ? 1 : -1;
     const signed = direction * delta;
-    if (signed <= -t.turnDegrees) {
+    if (signed <= -t.turnDegrees && this.turnedRun >= 2) {
       this.fail('WRONG_DIRECTION');
       return;
     }
@@ -345,12 +350,14 @@ export class MovementChallenge {
         return;
       }
       if (signed >= t.turnDegrees) {
-        if (step.rampFrames === 0) {
-          this.fail('DISCONTINUITY');
-          return;
-        }
         step.beyond++;
-        if (step.beyond >= 2) step.peak = true;
+        if (step.beyond >= 2) {
+          if (step.rampFrames === 0) {
+            this.fail('DISCONTINUITY');
+            return;
+          }
+          step.peak = true;
+        }
       } else {
         step.beyond = 0;
         if (signed >= 0.15 * t.turnDegrees && signed <= 0.85 * t.turnDegrees) step.rampFrames++;
