@@ -35,6 +35,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'reports' },
     seed: { type: 'string', default: '30107' },
     workers: { type: 'string' },
+    /** Run with the `derived` thresholds of a bench:challenge-thresholds report instead of the built-in ones. */
+    thresholds: { type: 'string' },
   },
 });
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? '../shared/data/lfw');
@@ -58,6 +60,11 @@ const config = loadConfig({
 });
 const server = await startServer(config, { logger: createLogger('warn') });
 await server.ready;
+if (values.thresholds) {
+  const derived = (JSON.parse(readFileSync(values.thresholds, 'utf8')) as { derived: Record<string, number> }).derived;
+  Object.assign(server.live.challenges.settings.thresholds, derived);
+}
+const thresholdsUsed = { ...server.live.challenges.settings.thresholds };
 
 interface Row {
   person: string;
@@ -95,6 +102,8 @@ const say = (l = '') => lines.push(l);
 say(`# bench:challenge: ${people.length} LFW people x ${kinds.length} attacks = ${rows.length} challenge sessions, ${fps} fps, seed ${values.seed}`);
 say();
 say(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores; ${config.pool.workers} workers, backend ${server.pool.info?.backend}; ${values.concurrency} sessions at a time; ${wall.toFixed(0)} s`);
+say();
+say(`thresholds: ${JSON.stringify(thresholdsUsed)}`);
 say();
 say('| attack | sessions | CHALLENGE_PASSED | CHALLENGE_FAILED | INCONCLUSIVE | EXPIRED | reasons (first) | analysed frames/s per session p50 | latency p50 / p95 ms | backend read = pushed |');
 say('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');

@@ -57,6 +57,12 @@ export interface ChallengeSettings {
   maxBoxScale: number;
   /** This many byte-identical frames in a row is a replayed still. */
   identicalFrames: number;
+  /**
+   * A yaw change of at least `minDegrees` faster than `degreesPerSecond` that then holds still on the next
+   * frame is a cut between pictures (a slideshow), not a head turning. Design bound: voluntary head turns
+   * peak around 100-300 degrees per second.
+   */
+  yawJump: { degreesPerSecond: number; minDegrees: number };
 }
 
 export const DEFAULT_CHALLENGE_SETTINGS: Omit<ChallengeSettings, 'matchThreshold'> = {
@@ -73,6 +79,7 @@ export const DEFAULT_CHALLENGE_SETTINGS: Omit<ChallengeSettings, 'matchThreshold
   maxBoxJump: 0.5,
   maxBoxScale: 1.4,
   identicalFrames: 3,
+  yawJump: { degreesPerSecond: 300, minDegrees: 20 },
 };
 
 /** Integers in [0, maxExclusive): `crypto.randomInt` in the service. */
@@ -135,6 +142,9 @@ export class MovementChallenge {
   private multipleRun = 0;
   /** Consecutive frames turned past the turn angle (either way): one glitching frame is not a turn. */
   private turnedRun = 0;
+  private lastYaw: { yaw: number; at: number } | null = null;
+  /** The yaw right after a sudden change, to see whether it then holds still. */
+  private jumpedTo: number | null = null;
   private readonly shapeChanges: number[] = [];
   private frames = 0;
   private guidance: ChallengeGuidance[] = [];
@@ -247,6 +257,7 @@ export class MovementChallenge {
     // Identity is checked, and turns end, close to the rest pose; `frontal` is the looser baseline bound.
     const facing = this.baseline ? Math.abs(delta) <= RETURN_FRACTION * t.turnDegrees : frontal;
     this.turnedRun = Math.abs(delta) >= t.turnDegrees ? this.turnedRun + 1 : 0;
+    if (started && this.cutBetweenPictures(yaw, o.at)) return this.fail('DISCONTINUITY');
     const closeEnough = interocular(o.landmarks) >= t.minInterocularPx;
     const guidance: ChallengeGuidance[] = [];
     if (!closeEnough) guidance.push('MOVE_CLOSER');
@@ -272,6 +283,19 @@ export class MovementChallenge {
         break;
     }
     return this.progress;
+  }
+
+  private cutBetweenPictures(yaw: number, at: number): boolean {
+    const { degreesPerSecond, minDegrees } = this.settings.yawJump;
+    const held = this.jumpedTo !== null && Math.abs(yaw - this.jumpedTo) < minDegrees / 4;
+    this.jumpedTo = null;
+    if (held) return true;
+    if (this.lastYaw && at > this.lastYaw.at) {
+      const change = Math.abs(yaw - this.lastYaw.yaw);
+      if (change >= minDegrees && (change * 1000) / (at - this.lastYaw.at) > degreesPerSecond) this.jumpedTo = yaw;
+    }
+    this.lastYaw = { yaw, at };
+    return false;
   }
 
   private collectBaseline(landmarks: Point[], yaw: number, at: number): void {

@@ -189,6 +189,13 @@ describe('movement challenge', () => {
     const jump = run(start(['TURN_LEFT', 'BLINK', 'TURN_RIGHT']), (_t, prompt) => ({ pose: { yaw: prompt && prompt.since > 500 && prompt.since < 900 ? 35 : 0 } }));
     expectFailure(jump.outcome, 'DISCONTINUITY');
 
+    // A slideshow: pictures at 0, 10 and 35 degrees, each held for several frames (a cut, then stillness).
+    const cut = run(start(['TURN_LEFT', 'BLINK', 'TURN_RIGHT']), (_t, prompt) => {
+      const since = prompt?.since ?? 0;
+      return { pose: { yaw: since > 500 && since < 1000 ? 10 : since >= 1000 && since < 1500 ? 35 : 0 } };
+    });
+    expectFailure(cut.outcome, 'DISCONTINUITY');
+
     // A photo turned in front of the camera: a projective warp of the rest pose, whatever its apparent yaw.
     const flat = run(start(['TURN_LEFT', 'BLINK', 'TURN_RIGHT']), (_t, prompt) => {
       const phase = prompt ? Math.max(0, prompt.since - 450) : 0;
