@@ -5,6 +5,8 @@
  * present, otherwise one of @vladmandic/face-api's demo photos.
  */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { decodeImage, FacePipeline } from '../../models/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import type { RunningServer } from '../../server/app.js';
@@ -14,15 +16,35 @@ import { hasLfw, lfwImagePath, samplePath } from '../support/fixtures.js';
 import { startTestServer, stopAll } from './helpers.js';
 import { once, START_LIVE, wsClient } from './live-client.js';
 
-const photos: Buffer[] = hasLfw
-  ? [1, 2, 3, 4].map((i) => readFileSync(lfwImagePath('George_W_Bush', i)))
-  : [readFileSync(samplePath(2))];
-if (!hasLfw) console.warn('[facegate tests] LFW absent: the live challenge suite attacks with a face-api demo photo');
+/** The demo photos hold several people: cut the largest face out, with room around it, as one portrait. */
+async function demoPortrait(): Promise<Buffer> {
+  const bytes = readFileSync(samplePath(1));
+  const pipeline = await FacePipeline.load();
+  try {
+    const image = await decodeImage(bytes);
+    const face = pipeline.detectFaces(image)[0]!;
+    const side = Math.round(Math.max(face.box.width, face.box.height) * 2.2);
+    const left = Math.max(0, Math.round(face.box.x + face.box.width / 2 - side / 2));
+    const top = Math.max(0, Math.round(face.box.y + face.box.height / 2 - side / 2));
+    const width = Math.min(side, image.width - left);
+    const height = Math.min(side, image.height - top);
+    // decodeImage applied the EXIF orientation: do the same before cutting.
+    return await sharp(bytes).rotate().extract({ left, top, width, height }).resize(300, 300, { fit: 'inside' }).jpeg({ quality: 90 }).toBuffer();
+  } finally {
+    pipeline.dispose();
+  }
+}
 
 describe('live movement challenge over graphql-ws', () => {
   let server: RunningServer;
   const clients: Client[] = [];
+  let photos: Buffer[] = [];
   beforeAll(async () => {
+    if (hasLfw) photos = [1, 2, 3, 4].map((i) => readFileSync(lfwImagePath('George_W_Bush', i)));
+    else {
+      console.warn('[facegate tests] LFW absent: the live challenge suite attacks with a face-api demo photo');
+      photos = [await demoPortrait()];
+    }
     server = await startTestServer({ FACEGATE_CHALLENGE_MAX_FAILURES: '2' });
   }, 120_000);
   afterAll(async () => {
