@@ -259,7 +259,12 @@ export class LiveSessionManager {
     session.closed = true;
     session.pending = [];
     clearTimeout(session.challengeTimer);
-    session.challenge?.abandon();
+    if (session.challenge && !session.challenge.ended) {
+      // Expired or ended early: the subscriber still hears how (no frame goes with it).
+      session.challenge.abandon();
+      const last = this.challengeEnd(session);
+      for (const channel of session.subscribers) channel.push(last);
+    }
     session.inFlight?.abort(new ServiceError('BAD_REQUEST', 'live session ended'));
     clearTimeout(session.idleTimer);
     this.sessions.delete(sessionId);
@@ -365,6 +370,23 @@ export class LiveSessionManager {
       dropped: session.dropped,
       error: null,
       challenge: null,
+    };
+  }
+
+  private challengeEnd(session: LiveSession): LiveFrameResult {
+    return {
+      sessionId: session.id,
+      sequence: session.nextSequence - 1,
+      image: null,
+      faces: [],
+      similarity: null,
+      match: null,
+      threshold: null,
+      latencyMs: 0,
+      processed: session.processed,
+      dropped: session.dropped,
+      error: null,
+      challenge: session.challenge!.machine.progress,
     };
   }
 
