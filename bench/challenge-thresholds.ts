@@ -183,6 +183,8 @@ for (const [k, person] of people.entries()) {
  *  - planar: at the turn's peak the landmark change must be further from a homography than p99 of the
  *    tilted prints' residual, rounded up to 0.005.
  *  - static: frame-to-frame shape change of a filmed still stays below its p99 (the noise floor).
+ *  - move closer: faces with a smaller interocular distance than LFW photos' p1 (the floors above were
+ *    measured at LFW's scale), rounded down to 5 px.
  *  - straight: the baseline pose must be within the p90 of |yaw| of LFW's photos (people posing for a
  *    photo), rounded up to 5 degrees.
  */
@@ -198,6 +200,7 @@ const derived = {
   staticShapeFloor: Number(quantile(shapeStillConsecutive, 0.99).toFixed(4)),
   straightDegrees: ceilTo(quantile(absYaw, 0.9), 5),
   landmarkAgreement: Number(gate.toFixed(2)),
+  minInterocularPx: floorTo(quantile(iod, 0.01), 5),
 };
 const turns = realPose.filter((p) => Math.abs(p.yawDelta) >= derived.turnDegrees);
 const report = {
