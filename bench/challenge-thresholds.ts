@@ -76,6 +76,8 @@ function quantile(values: number[], q: number): number {
   const hi = Math.ceil(pos);
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
+const floorTo = (v: number, step: number) => Number((Math.floor(v / step + 1e-9) * step).toFixed(3));
+const ceilTo = (v: number, step: number) => Number((Math.ceil(v / step - 1e-9) * step).toFixed(3));
 const summary = (v: number[]) => ({
   n: v.length,
   min: Math.min(...v),
@@ -95,7 +97,7 @@ for (const person of people) {
   const seen = look(await read(person.name, 1));
   if (seen) agreement.photo.push(seen.agreement);
 }
-gate = Math.ceil(quantile(agreement.photo, 0.99) / 0.01) * 0.01;
+gate = ceilTo(quantile(agreement.photo, 0.99), 0.01);
 gated = { still: 0, print: 0, pose: 0 };
 const ear: number[] = [];
 const absYaw: number[] = [];
@@ -188,8 +190,6 @@ for (const [k, person] of people.entries()) {
  *  - straight: the baseline pose must be within the p90 of |yaw| of LFW's photos (people posing for a
  *    photo), rounded up to 5 degrees.
  */
-const floorTo = (v: number, step: number) => Math.floor(v / step) * step;
-const ceilTo = (v: number, step: number) => Math.ceil(v / step) * step;
 const absYawNoise = yawDeltaStill.map(Math.abs);
 const absPrintYaw = yawApparentPrint.map((p) => Math.abs(p.delta));
 const derived = {
