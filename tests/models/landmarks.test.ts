@@ -52,7 +52,7 @@ describe("face-api's 68-point landmark net on the sample photos", () => {
     // interocular distances; the challenge skips frames beyond its gate, LFW photos' p99).
     agreement.sort((a, b) => a - b);
     expect(agreement[Math.floor(agreement.length / 2)]!).toBeLessThan(0.08);
-    expect(agreement.filter((a) => a <= THRESHOLDS.landmarkAgreement).length).toBeGreaterThanOrEqual(agreement.length - 2);
+    expect(agreement.filter((a) => a <= THRESHOLDS.landmarkAgreement).length).toBeGreaterThanOrEqual(agreement.length * 0.75);
     expect(agreement.at(-1)!).toBeLessThan(0.3);
   });
 });

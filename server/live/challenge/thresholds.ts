@@ -16,7 +16,7 @@ export const THRESHOLDS = {
   staticShapeFloor: 0.056,
   /** Baseline pose: |yaw| within this (LFW photos' p95), degrees; beyond it the user is told LOOK_STRAIGHT. */
   straightDegrees: 20,
-  /** The 68 points are trusted only within this RMS distance (IOD) of the detector's five (LFW photos' p99). */
+  /** The 68 points are trusted only within this RMS distance (IOD) of the detector's five (p99 over LFW photos in their real poses). */
   landmarkAgreement: 0.15,
   /** Faces smaller than this (interocular distance, pixels; LFW's p5) get MOVE_CLOSER: the floors above hold at LFW's scale. */
   minInterocularPx: 30,
