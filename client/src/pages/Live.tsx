@@ -108,8 +108,11 @@ type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 const MAX_FPS = 12;
 /** Frames sent and not yet answered (one analysed, one waiting on the server). */
 const MAX_OUTSTANDING = 2;
-/** With a challenge the server queues frames (up to 8), so the page may keep more in flight. */
-const MAX_OUTSTANDING_CHALLENGE = 6;
+/**
+ * With a challenge the server queues frames (up to 8) instead of dropping them; three in flight keep a
+ * worker busy without building a queue (each waiting frame adds one analysis time to the prompt's lag).
+ */
+const MAX_OUTSTANDING_CHALLENGE = 3;
 /** An outstanding frame older than this is forgotten (it was dropped without a result). */
 const OUTSTANDING_TTL_MS = 3000;
 /** Long side of the frames sent. */
