@@ -15,7 +15,7 @@
  *   npm run bench:challenge -- [--people 100] [--attacks still,perturbed,print,slideshow] [--concurrency 2] [--out reports]
  */
 import os from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../server/app.js';
@@ -76,6 +76,8 @@ interface Row {
 }
 const rows: Row[] = [];
 const jobs = people.flatMap((person) => kinds.map((kind) => ({ person, kind })));
+mkdirSync(values.out!, { recursive: true });
+writeFileSync(path.join(values.out!, 'bench-challenge.jsonl'), '');
 const t0 = performance.now();
 let next = 0;
 async function worker(): Promise<void> {
@@ -85,6 +87,11 @@ async function worker(): Promise<void> {
     const frames = await attackFrames(job.kind, files, fps, Number(values.seed) + next);
     const result = await attack(server.url, files[0]!.toString('base64'), frames, fps);
     rows.push({ person: job.person.name, kind: job.kind, result });
+    // One line per session as it ends, so that a long run can be read while it goes.
+    appendFileSync(
+      path.join(values.out!, 'bench-challenge.jsonl'),
+      `${JSON.stringify({ person: job.person.name, kind: job.kind, outcome: result.queried, pushed: result.pushed, again: result.queriedAgain, sent: result.sent, analysed: result.frames.length, seconds: result.seconds, leaked: result.frames.some((f) => f.similarity !== null || f.threshold !== null || f.match !== null) })}\n`,
+    );
     if (rows.length % 20 === 0) console.error(`${rows.length}/${jobs.length} sessions, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
 }
