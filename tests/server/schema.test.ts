@@ -30,7 +30,7 @@ describe('schema.graphql', () => {
       'verify',
     ]);
     expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['liveVerification']);
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info']);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['health', 'info', 'liveChallengeOutcome']);
     const verify = schema.getMutationType()!.getFields()['verify']!;
     expect(verify.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['probe: File!', 'reference: File!', 'threshold: Float']);
     expect(String(verify.type)).toBe('Verification!');
