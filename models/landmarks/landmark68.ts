@@ -8,7 +8,7 @@ import { cropSquare } from '../align.js';
 import { FaceError } from '../errors.js';
 import { tf } from '../tf.js';
 import type { Box, Point, RgbImage } from '../types.js';
-import { loadWeights, requireTensor, type WeightSource } from '../weights.js';
+import { loadWeights, requireWeight, type WeightArray, type WeightMap, type WeightSource } from '../weights.js';
 
 export const LANDMARK68_WEIGHTS: WeightSource = {
   packageName: '@vladmandic/face-api',
@@ -42,11 +42,16 @@ interface DenseBlock {
   convs: [SeparableConv, SeparableConv, SeparableConv];
 }
 
-function separable(map: tf.NamedTensorMap, prefix: string): SeparableConv {
+/** A weight as a tensor owned by the caller. */
+function upload<T extends tf.Tensor>(w: WeightArray): T {
+  return tf.tensor(w.data, w.shape, 'float32') as T;
+}
+
+function separable(map: WeightMap, prefix: string): SeparableConv {
   return {
-    depthwise: tf.clone(requireTensor<tf.Tensor4D>(map, `${prefix}/depthwise_filter`, 4)),
-    pointwise: tf.clone(requireTensor<tf.Tensor4D>(map, `${prefix}/pointwise_filter`, 4)),
-    bias: tf.clone(requireTensor<tf.Tensor1D>(map, `${prefix}/bias`, 1)),
+    depthwise: upload<tf.Tensor4D>(requireWeight(map, `${prefix}/depthwise_filter`, 4)),
+    pointwise: upload<tf.Tensor4D>(requireWeight(map, `${prefix}/pointwise_filter`, 4)),
+    bias: upload<tf.Tensor1D>(requireWeight(map, `${prefix}/bias`, 1)),
   };
 }
 
@@ -80,31 +85,26 @@ export class Landmark68Net {
   private readonly fcWeights: tf.Tensor2D;
   private readonly fcBias: tf.Tensor1D;
 
-  private constructor(map: tf.NamedTensorMap) {
+  private constructor(map: WeightMap) {
     const count = Object.keys(map).length;
     if (count !== 49) throw new FaceError('MODEL_LOAD_FAILED', `68-point landmark manifest has ${count} tensors, expected 49`);
     this.blocks = [0, 1, 2, 3].map((i) => ({
       first:
         i === 0
           ? {
-              filters: tf.clone(requireTensor<tf.Tensor4D>(map, 'dense0/conv0/filters', 4)),
-              bias: tf.clone(requireTensor<tf.Tensor1D>(map, 'dense0/conv0/bias', 1)),
+              filters: upload<tf.Tensor4D>(requireWeight(map, 'dense0/conv0/filters', 4)),
+              bias: upload<tf.Tensor1D>(requireWeight(map, 'dense0/conv0/bias', 1)),
             }
           : separable(map, `dense${i}/conv0`),
       convs: [separable(map, `dense${i}/conv1`), separable(map, `dense${i}/conv2`), separable(map, `dense${i}/conv3`)],
     }));
-    this.fcWeights = tf.clone(requireTensor<tf.Tensor2D>(map, 'fc/weights', 2));
-    this.fcBias = tf.clone(requireTensor<tf.Tensor1D>(map, 'fc/bias', 1));
+    this.fcWeights = upload<tf.Tensor2D>(requireWeight(map, 'fc/weights', 2));
+    this.fcBias = upload<tf.Tensor1D>(requireWeight(map, 'fc/bias', 1));
   }
 
   /** Loads and checks the weights. The backend must already be initialised (see initBackend). */
   static load(): Landmark68Net {
-    const weights = loadWeights(LANDMARK68_WEIGHTS);
-    try {
-      return new Landmark68Net(weights);
-    } finally {
-      tf.dispose(weights);
-    }
+    return new Landmark68Net(loadWeights(LANDMARK68_WEIGHTS));
   }
 
   dispose(): void {

@@ -4,7 +4,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FacePipeline, isFaceError } from '../../models/index.js';
+import { FacePipeline, initBackend, isFaceError } from '../../models/index.js';
 import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
@@ -34,6 +34,8 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend, threads });
+  // The 68-point net (challenge sessions) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
+  await initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto');
   const landmarks = Landmark68Net.load();
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {

@@ -442,6 +442,7 @@ export class LiveSessionManager {
       sequence: session.nextSequence - 1,
       image: null,
       faces: [],
+      selection: null,
       similarity: null,
       match: null,
       threshold: null,

@@ -35,6 +35,10 @@ export const StartLiveSessionDocument = graphql(`
       expiresAt
       model
       referenceFaceCount
+      referenceSelection {
+        index
+        ambiguous
+      }
       referenceImage {
         ...ImageInfoFields
       }
@@ -71,6 +75,10 @@ export const LiveVerificationDocument = graphql(`
       }
       faces {
         ...FaceFields
+      }
+      selection {
+        index
+        ambiguous
       }
       similarity
       match
@@ -217,7 +225,8 @@ export default function LivePage(): JSX.Element {
     }
     drawFaces(ctx, r.faces, {
       scale: 1,
-      color: (_f, i) => (i > 0 ? COLORS.other : r.match === true ? COLORS.match : r.match === false ? COLORS.noMatch : COLORS.neutral),
+      // The compared face in the verdict's colour, every other face grey.
+      color: (_f, i) => (i !== r.selection?.index ? COLORS.other : r.match === true ? COLORS.match : r.match === false ? COLORS.noMatch : COLORS.neutral),
     });
   };
 
@@ -400,8 +409,8 @@ export default function LivePage(): JSX.Element {
     <>
       <h1 tabIndex={-1}>Live verification</h1>
       <p class="lead">
-        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the largest one matches the
-        reference.
+        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the one in front (the most
+        prominent, boxed in colour; other faces are grey) matches the reference.
       </p>
       <div class="live-layout" classList={{ idle: !running() }}>
         <div>
@@ -459,6 +468,12 @@ export default function LivePage(): JSX.Element {
           </Show>
           <Show when={last()?.error}>
             {(e) => <p class="note">{messageForCode(e().code, 'frame')}</p>}
+          </Show>
+          <Show when={(last()?.faces.length ?? 0) > 1}>
+            <p class="note" data-testid="live-faces-note">
+              {last()!.faces.length} faces in view; the coloured box is the one compared.
+              {last()!.selection?.ambiguous ? ' Two faces are about equally prominent: have one person step closer to the camera.' : ''}
+            </p>
           </Show>
           <p class="visually-hidden" aria-live="polite">
             {announce()}
