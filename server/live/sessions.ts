@@ -224,7 +224,7 @@ export class LiveSessionManager {
     const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
     if (options.challenge) {
       session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys);
-      session.challengeTimer = setTimeout(() => this.stop(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
+      session.challengeTimer = setTimeout(() => this.end(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
       session.challengeTimer.unref();
     }
     this.sessions.set(session.id, session);
@@ -385,7 +385,7 @@ export class LiveSessionManager {
       this.observer?.frameProcessed(result.latencyMs);
       if (session.subscribers.size === 0) session.unclaimed = result;
       for (const channel of session.subscribers) channel.push(result);
-      if (session.challenge?.ended) this.stop(session.id, 'challenge ended');
+      if (session.challenge?.ended) this.end(session.id, 'challenge ended');
     }
   }
 

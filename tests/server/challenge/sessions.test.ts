@@ -49,13 +49,13 @@ describe('live sessions with a challenge', () => {
     const live = manager();
     const session = live.start('owner', reference, 0.5, { challenge: { keys: ['addr:test'] } });
     expect(session.challenge).toBe(true);
-    const results = collect(live.subscribe(session.id));
+    const results = collect(live.subscribe(session.id, 'owner'));
     // A burst of frames while one is analysed: all wait (none is replaced), up to the backlog.
-    for (let i = 0; i < 6; i++) live.submit(session.id, Uint8Array.from([i, 1, 2]));
+    for (let i = 0; i < 6; i++) live.submit(session.id, 'owner', Uint8Array.from([i, 1, 2]));
     let k = 6;
     const sender = setInterval(() => {
       try {
-        live.submit(session.id, Uint8Array.from([k++, 1, 2]));
+        live.submit(session.id, 'owner', Uint8Array.from([k++, 1, 2]));
       } catch {
         clearInterval(sender); // the session ended
       }
@@ -67,7 +67,7 @@ describe('live sessions with a challenge', () => {
     const outcome = frames.at(-1)!.challenge!.outcome!;
     expect(outcome.result).toBe('CHALLENGE_FAILED');
     expect(outcome.reasons).toEqual(['STEP_TIMEOUT', 'STATIC_INPUT']);
-    expect(() => live.submit(session.id, Uint8Array.from([9]))).toThrow(/No live session/);
+    expect(() => live.submit(session.id, 'owner', Uint8Array.from([9]))).toThrow(/No live session/);
     expect(live.takeChallengeOutcome(session.id)).toEqual(outcome);
     expect(live.takeChallengeOutcome(session.id)).toBeUndefined();
   });
@@ -75,14 +75,14 @@ describe('live sessions with a challenge', () => {
   it('end INCONCLUSIVE when stopped first; plain sessions keep scores and latest-frame-wins', async () => {
     const live = manager();
     const challenged = live.start('owner', reference, 0.5, { challenge: { keys: ['addr:test'] } });
-    const ending = collect(live.subscribe(challenged.id));
-    live.stop(challenged.id);
+    const ending = collect(live.subscribe(challenged.id, 'owner'));
+    live.stop(challenged.id, 'owner');
     expect((await ending).at(-1)!.challenge!.outcome).toMatchObject({ result: 'INCONCLUSIVE' });
     expect(live.takeChallengeOutcome(challenged.id)).toMatchObject({ result: 'INCONCLUSIVE', reasons: ['SESSION_ENDED'] });
 
     const plain = live.start('owner', reference, 0.5);
-    const iterator = live.subscribe(plain.id);
-    for (let i = 0; i < 4; i++) live.submit(plain.id, Uint8Array.from([i]));
+    const iterator = live.subscribe(plain.id, 'owner');
+    for (let i = 0; i < 4; i++) live.submit(plain.id, 'owner', Uint8Array.from([i]));
     const first = (await iterator.next()).value as LiveFrameResult;
     const second = (await iterator.next()).value as LiveFrameResult;
     expect(first).toMatchObject({ sequence: 1, similarity: 1, match: true, threshold: 0.5, challenge: null });
@@ -95,10 +95,10 @@ describe('live sessions with a challenge', () => {
     const service = new ChallengeService({ cooldown: { maxFailures: 1, windowMs: 60_000, cooldownMs: 60_000 }, settings: { stepDeadlineMs: 300, holdOffMs: [50, 60] } });
     const live = manager(service);
     const session = live.start('owner', reference, 0.5, { challenge: { keys: ['addr:1.2.3.4'] } });
-    const results = collect(live.subscribe(session.id));
+    const results = collect(live.subscribe(session.id, 'owner'));
     const sender = setInterval(() => {
       try {
-        live.submit(session.id, Uint8Array.from([Math.random() * 255]));
+        live.submit(session.id, 'owner', Uint8Array.from([Math.random() * 255]));
       } catch {
         clearInterval(sender);
       }
