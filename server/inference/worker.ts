@@ -4,7 +4,8 @@
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FacePipeline, isFaceError } from '../../models/index.js';
+import { FacePipeline, initBackend, isFaceError } from '../../models/index.js';
+import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
 import { serveJobs } from '../pool/runtime.js';
@@ -33,6 +34,9 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend, threads });
+  // The 68-point net (challenge sessions) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
+  await initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto');
+  const landmarks = Landmark68Net.load();
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
@@ -65,6 +69,11 @@ serveJobs(async () => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedChosen(payload);
+          if (payload.landmarks68 && value.face) {
+            const began = performance.now();
+            value.landmarks68 = landmarks.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.timings.landmarksMs = performance.now() - began;
+          }
           return { value };
         } catch (error) {
           if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;
