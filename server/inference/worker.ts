@@ -34,9 +34,11 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend, threads });
-  // The 68-point net (challenge sessions) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
-  await initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto');
-  const landmarks = Landmark68Net.load();
+  // The 68-point net (challenge sessions only) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
+  // Loaded on the first challenge frame, so that workers that never see one carry no second engine.
+  let landmarks: Promise<Landmark68Net> | undefined;
+  const landmarkNet = (): Promise<Landmark68Net> =>
+    (landmarks ??= initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto').then(() => Landmark68Net.load()));
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
@@ -65,13 +67,14 @@ serveJobs(async () => {
         return { value };
       },
       [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedChosen(payload) }),
-      [JOB_ANALYSE]: (payload: PixelsPayload) => {
+      [JOB_ANALYSE]: async (payload: PixelsPayload) => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedChosen(payload);
           if (payload.landmarks68 && value.face) {
+            const net = await landmarkNet();
             const began = performance.now();
-            value.landmarks68 = landmarks.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.landmarks68 = net.detect(toImage(payload), [value.face.box])[0]!.points;
             value.timings.landmarksMs = performance.now() - began;
           }
           return { value };

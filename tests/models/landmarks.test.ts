@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, FacePipeline } from '../../models/index.js';
+import { decodeImage, FacePipeline, initBackend } from '../../models/index.js';
 import { Landmark68Net, LANDMARK68_WEIGHTS } from '../../models/landmarks/landmark68.js';
 import { tf } from '../../models/tf.js';
 import { loadWeights } from '../../models/weights.js';
@@ -12,6 +12,8 @@ describe("face-api's 68-point landmark net on the sample photos", () => {
   let net: Landmark68Net;
   beforeAll(async () => {
     pipeline = await FacePipeline.load();
+    // The 68-point net runs on TF.js; beside an onnxruntime pipeline it gets WASM, as in the inference worker.
+    await initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto');
     net = Landmark68Net.load();
   });
   afterAll(() => {
