@@ -8,14 +8,13 @@
  *
  *   npm run bench:http -- [--requests 100,200,200] [--warmup 100] [--workers N] [--out reports]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startServerProcess, stopServerProcess } from './server-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
@@ -57,53 +56,6 @@ if (perLevel.length !== CONCURRENCY.length || perLevel.some((n) => !Number.isInt
 }
 const warmup = Number(values.warmup);
 
-// ---- the server --------------------------------------------------------------------------------------
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      FACEGATE_HOST: '127.0.0.1',
-      FACEGATE_PORT: String(port),
-      FACEGATE_CLIENT_DIR: 'none',
-      // Request lines at `info` would measure the terminal; warnings and errors still show.
-      FACEGATE_LOG_LEVEL: 'warn',
-      ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let exitCode: number | null | undefined;
-  child.once('exit', (code) => (exitCode = code));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`the server exited with status ${exitCode}`);
-    if (Date.now() > deadline) throw new Error('the server was not ready within 120 s');
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) return { child, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
 
 async function scrape(url: string, metric: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -224,7 +176,12 @@ async function main(): Promise<void> {
   const [reference, probe] = genuinePair();
   const request = await verifyBody(reference, probe);
   const loadBefore = os.loadavg();
-  const { child, url } = await startServer();
+  const { child, url } = await startServerProcess(
+    {
+      ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
+    },
+    120_000,
+  );
   try {
     const info = (await (
       await fetch(`${url}/graphql`, {
@@ -307,7 +264,7 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${path.relative(repoRoot, path.join(outDir, 'bench-http.md'))} and bench-http.json\n`);
     if (!checks.every((c) => c.ok)) process.exitCode = 1;
   } finally {
-    await stopServer(child);
+    await stopServerProcess(child);
   }
 }
 

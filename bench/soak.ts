@@ -16,13 +16,12 @@
  * The server gets MALLOC_ARENA_MAX=2 unless the environment sets it, as `npm start` does (see the
  * README's "Memory" section); `MALLOC_ARENA_MAX=` (empty) runs it with glibc's default (8 per core) to compare.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startServerProcess, stopServerProcess } from './server-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
@@ -83,52 +82,6 @@ async function embedBody(file: string): Promise<{ body: ArrayBuffer; contentType
   return { body: await encoded.arrayBuffer(), contentType: encoded.headers.get('content-type')! };
 }
 
-// ---- the server --------------------------------------------------------------------------------------
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      FACEGATE_HOST: '127.0.0.1',
-      FACEGATE_PORT: String(port),
-      FACEGATE_CLIENT_DIR: 'none',
-      FACEGATE_LOG_LEVEL: 'warn',
-      ...(process.env.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: '2' } : {}),
-      ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let exitCode: number | null | undefined;
-  child.once('exit', (code) => (exitCode = code));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`the server exited with status ${exitCode}`);
-    if (Date.now() > deadline) throw new Error('the server was not ready within 180 s');
-    if (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) return { child, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
 
 // ---- memory ------------------------------------------------------------------------------------------
 interface Memory {
@@ -223,7 +176,13 @@ const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
 async function main(): Promise<void> {
   const { source, files } = pickImages(imageCount);
   const bodies = await Promise.all(files.map(embedBody));
-  const { child, url } = await startServer();
+  const { child, url } = await startServerProcess(
+    {
+      ...(process.env.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: '2' } : {}),
+      ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
+    },
+    180_000,
+  );
   const pid = child.pid!;
   const checkpoints: Checkpoint[] = [];
   const samples: { requests: number; rss: number }[] = [];
@@ -280,7 +239,7 @@ async function main(): Promise<void> {
       if (i % every === 0 || i === total) await record(i);
     }
   } finally {
-    await stopServer(child);
+    await stopServerProcess(child);
   }
 
   const after = checkpoints.filter((c) => c.requests >= warmup);
