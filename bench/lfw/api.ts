@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isFaceError, type Face } from '../../models/index.js';
+import { cosineSimilarity, isFaceError, type Face } from '../../models/index.js';
 import { loadConfig } from '../../server/config.js';
 import { createInferencePool, InferenceService, type EmbeddingResult } from '../../server/inference/service.js';
 import { createLogger } from '../../server/logger.js';
@@ -145,10 +145,11 @@ export async function embedThroughApi(req: ApiRequest): Promise<ApiStore> {
   return { backend, model, cacheDir: dir, records, computed: todo.length, seconds: (performance.now() - start) / 1000 };
 }
 
-/** Cosine similarity, or -1 (a certain non-match) when the API found no face on either side. */
+/**
+ * The service's own comparison (`cosineSimilarity`, as `verify` computes it), or -1 (a certain non-match)
+ * when the API found no face on either side.
+ */
 export function apiScore(a: Float32Array, b: Float32Array): number {
   if (a.length === 0 || b.length === 0) return -1;
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
-  return Math.max(-1, Math.min(1, dot));
+  return cosineSimilarity(a, b);
 }
