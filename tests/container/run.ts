@@ -4,18 +4,20 @@
  * 1. The base: `FACEGATE_CONTAINER_BASE` when set (e.g. node:20.20.2-bookworm-slim where a registry can
  *    be reached), else a local stand-in built by build-base.sh (debootstrap + Node from the npm
  *    registry), reused while its inputs are unchanged.
- * 2. `podman build` of the Dockerfile (layers cached between runs), timed; the image's size, layers
- *    and the biggest folders of node_modules; no devDependencies and no compilers in it.
+ * 2. `podman build` of the Dockerfile (layers cached between runs), timed; the image's size, layers,
+ *    what its folders hold and the biggest packages in node_modules; no devDependencies and no compilers
+ *    in it; every native addon loads.
  * 3. `podman run` as the image says (its user, its CMD, no --init) with a read-only root filesystem and
  *    no tmpfs, no capabilities, no-new-privileges and a published port; waits for /readyz; then, through
  *    the published port: Query.info, a genuine and an impostor `verify`, bad uploads, the web client,
  *    the image's HEALTHCHECK; the process's uid and the read-only root from inside.
  * 4. `podman stop` (the image's STOPSIGNAL, SIGTERM): exit code 0, well within the grace period.
+ * 5. docker-compose.yml with podman-compose, the service and PostgreSQL, across a restart (compose.ts).
  *
  * Fails (exit 1) on any failed check, and when Podman is missing: it never skips. Logs go to
  * test-artifacts/container/. The base and the image stay in Podman's storage (the cache of the next
- * run). Options: --cold (first remove the base, the image, their build cache and the downloads: a
- * build from nothing), --keep (also leave the stopped container, for `podman logs`/`inspect`).
+ * run). Options: --cold (first remove the base, the images, their build cache and the downloads, and
+ * build with --no-cache: a build from nothing), --keep (also leave the stopped container, for `podman logs`/`inspect`).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,7 +126,8 @@ async function buildImage(base: string): Promise<number> {
     buildArgs.push('--build-arg', 'NODE_EXTRA_CA_CERTS=/run/facegate-build-ca.pem');
     console.log(`NODE_EXTRA_CA_CERTS: ${extraCa} is mounted into the build's RUN steps (not stored in the image)`);
   }
-  const argv = ['build', '--network', 'host', '--format', 'docker', '--layers', ...buildArgs, ...volumes, '--tag', IMAGE, '--file', 'Dockerfile', '.'];
+  // --cold: also --no-cache, so that nothing of an earlier build is reused even if removing it missed something.
+  const argv = ['build', '--network', 'host', '--format', 'docker', '--layers', ...(cold ? ['--no-cache'] : []), ...buildArgs, ...volumes, '--tag', IMAGE, '--file', 'Dockerfile', '.'];
   console.log(`podman ${argv.join(' ')}  (log: test-artifacts/container/build.log)`);
   // Each STEP line starts a step; the next one (or the end) ends it.
   const steps: { label: string; at: number }[] = [];
@@ -291,6 +294,8 @@ async function fromInside(): Promise<void> {
   check(uid === '1000' && gid === '1000' && user === 'node', 'runs as a non-root user', `uid ${uid}, gid ${gid} (${user})`);
   check(status.some((l) => /^Uid: 1000 1000 1000 1000$/.test(l.trim())), 'the server process (PID 1) is uid 1000', status.find((l) => l.startsWith('Uid')) ?? '');
   check(status.some((l) => /^CapEff: 0+$/.test(l.trim())), 'the server process has no capabilities', status.find((l) => l.startsWith('CapEff')) ?? '');
+  const env = await podman(['exec', CONTAINER, 'sh', '-c', "tr '\\0' '\\n' </proc/1/environ | grep -E '^(MALLOC_ARENA_MAX|NODE_ENV)='"]);
+  check(env.stdout.includes('MALLOC_ARENA_MAX=2') && env.stdout.includes('NODE_ENV=production'), "the server's environment has the image's MALLOC_ARENA_MAX=2 and NODE_ENV=production", env.stdout.trim().split('\n').join(', '));
   const writes = await podman(['exec', CONTAINER, 'sh', '-c', 'for d in /app /tmp /home/node; do touch "$d/.w" 2>/dev/null && echo "writable $d"; done; true']);
   check(writes.stdout.trim() === '', 'the root filesystem is read-only (/app, /tmp, /home/node), and the server needs nothing writable', writes.stdout.trim() || 'no writable path');
 }
