@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# facegate: GraphQL face verification server (CPU, TF.js wasm backend).
+# facegate: GraphQL face verification server (CPU: ONNX Runtime, TF.js wasm as the fallback backend).
 #   docker build -t facegate .
 #   docker run --rm -p 4000:4000 -e FACEGATE_WORKERS=2 --cpus 2 --read-only --cap-drop ALL facegate
 # Checked by `npm run test:container` (Podman; README, "Container").
