@@ -73,9 +73,23 @@ async function composeOk(stack: Stack, argv: string[], what: string): Promise<nu
 
 const container = (service: string): string => `${PROJECT}_${service}_1`;
 
+/**
+ * The anonymous volumes of the stack's containers (the service image's VOLUME /data): podman-compose 1.0.3's
+ * `down --volumes` removes only the named ones, and `down` leaves the project's network.
+ */
+const anonymous = new Set<string>();
+
+async function noteAnonymousVolumes(): Promise<void> {
+  for (const service of ['facegate', 'postgres']) {
+    const mounts = await podman(['inspect', '--format', '{{range .Mounts}}{{.Name}} {{end}}', container(service)]);
+    for (const name of mounts.stdout.trim().split(/\s+/)) if (/^[0-9a-f]{64}$/.test(name)) anonymous.add(name);
+  }
+}
+
 /** `up -d` and /readyz; what podman-compose did about the order and the health checks. */
 async function up(stack: Stack, label: string): Promise<void> {
   const upMs = await composeOk(stack, ['up', '--detach', '--no-build'], `up-${label.replace(/\W+/g, '-')}`);
+  await noteAnonymousVolumes();
   const readyMs = await waitReady(stack.url, container('facegate'), { timeoutMs: READY_TIMEOUT_MS, restarts: true });
   const pg = await containerState(container('postgres'));
   const fg = await containerState(container('facegate'));
@@ -180,5 +194,7 @@ export async function composeTest(base: string, image: string): Promise<void> {
     }
     const down = await compose(stack, ['down', '--volumes'], 'cleanup');
     if (down.code !== 0) console.log(`podman-compose down --volumes failed (exit ${down.code}): ${tail(down.stderr, 5)}`);
+    if (anonymous.size) await podman(['volume', 'rm', '--force', ...anonymous]);
+    await podman(['network', 'rm', '--force', `${PROJECT}_default`]);
   }
 }

@@ -348,7 +348,8 @@ async function main(): Promise<void> {
     await stopContainer();
   } finally {
     writeFileSync(path.join(artifacts, 'container.log'), (await podman(['logs', CONTAINER])).stdout);
-    if (!keep) await podman(['rm', '--force', CONTAINER]);
+    // --volumes: also the anonymous volume of the image's VOLUME /data.
+    if (!keep) await podman(['rm', '--force', '--volumes', CONTAINER]);
   }
   const composeStarted = performance.now();
   await composeTest(base.base, IMAGE);
