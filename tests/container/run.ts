@@ -4,32 +4,49 @@
  * 1. The base: `FACEGATE_CONTAINER_BASE` when set (e.g. node:20.20.2-bookworm-slim where a registry can
  *    be reached), else a local stand-in built by build-base.sh (debootstrap + Node from the npm
  *    registry), reused while its inputs are unchanged.
- * 2. `podman build` of the Dockerfile (layers cached between runs), timed; the image's size, layers
- *    and the biggest folders of node_modules; no devDependencies and no compilers in it.
+ * 2. `podman build` of the Dockerfile (layers cached between runs), timed; the image's size, layers,
+ *    what its folders hold and the biggest packages in node_modules; no devDependencies and no compilers
+ *    in it; every native addon loads.
  * 3. `podman run` as the image says (its user, its CMD, no --init) with a read-only root filesystem and
  *    no tmpfs, no capabilities, no-new-privileges and a published port; waits for /readyz; then, through
  *    the published port: Query.info, a genuine and an impostor `verify`, bad uploads, the web client,
  *    the image's HEALTHCHECK; the process's uid and the read-only root from inside.
  * 4. `podman stop` (the image's STOPSIGNAL, SIGTERM): exit code 0, well within the grace period.
+ * 5. docker-compose.yml with podman-compose, the service and PostgreSQL, across a restart (compose.ts).
  *
  * Fails (exit 1) on any failed check, and when Podman is missing: it never skips. Logs go to
  * test-artifacts/container/. The base and the image stay in Podman's storage (the cache of the next
- * run). Options: --cold (first remove the base, the image, their build cache and the downloads: a
- * build from nothing), --keep (also leave the stopped container, for `podman logs`/`inspect`).
+ * run). Options: --cold (first remove the base, the images, their build cache and the downloads, and
+ * build with --no-cache: a build from nothing), --keep (also leave the stopped container, for `podman logs`/`inspect`).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, loadavg } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { type Upload, graphql, pairs, verifyPair } from './api.js';
+import { composeTest } from './compose.js';
+import {
+  Fatal,
+  artifacts,
+  check,
+  containerLogs,
+  containerState,
+  failures,
+  fatal,
+  freePort,
+  mib,
+  podman,
+  podmanOk,
+  preflight,
+  repoRoot,
+  run,
+  section,
+  seconds,
+  tail,
+  waitReady,
+} from './engine.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const here = path.join(repoRoot, 'tests/container');
-const artifacts = path.join(repoRoot, 'test-artifacts/container');
-const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
 const downloadCache = process.env.FACEGATE_CONTAINER_CACHE ?? path.join(homedir(), '.cache/facegate/container');
 
 const IMAGE = 'localhost/facegate:test';
@@ -43,127 +60,7 @@ const args = new Set(process.argv.slice(2));
 const cold = args.has('--cold');
 const keep = args.has('--keep');
 
-// ---- running commands -------------------------------------------------------------------------------
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs a command; with `log`, its output also goes to that file (long builds). Never throws. */
-interface RunOptions {
-  log?: string;
-  timeoutMs?: number;
-  input?: string;
-  /** Called with each line of stdout as it arrives. */
-  onLine?: (line: string) => void;
-}
-
-function run(cmd: string, argv: string[], options: RunOptions = {}): Promise<Result> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { cwd: repoRoot, env: podmanEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    const log = options.log ? createWriteStream(options.log) : undefined;
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      log?.write(chunk);
-      if (!options.onLine) return;
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) options.onLine(line);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      log?.write(chunk);
-    });
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
-    child.on('error', (error) => {
-      stderr += String(error);
-    });
-    child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
-      log?.end();
-      resolve({ code: code ?? 137, stdout, stderr, ms: performance.now() - started });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-function which(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const candidate = path.join(dir, command);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** Settings that make Podman work in a sandbox (ISSUE 14): runc, and no default ulimits. */
-const podmanEnv: NodeJS.ProcessEnv = { ...process.env };
-let runtimeArgs: string[] = [];
-
-function podman(argv: string[], options: RunOptions = {}): Promise<Result> {
-  return run('podman', [...runtimeArgs, ...argv], options);
-}
-
-async function podmanOk(argv: string[], what: string, options: RunOptions = {}): Promise<Result> {
-  const result = await podman(argv, options);
-  if (result.code !== 0) fatal(`${what} failed (exit ${result.code}):\n${tail(result.stderr || result.stdout, 40)}`);
-  return result;
-}
-
-// ---- reporting --------------------------------------------------------------------------------------
-
-const failures: string[] = [];
-
-function check(ok: boolean, what: string, detail = ''): void {
-  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
-  if (!ok) failures.push(what);
-}
-
-function section(title: string): void {
-  console.log(`\n== ${title}`);
-}
-
-function fatal(message: string): never {
-  console.error(`\ntest:container: ${message}`);
-  process.exitCode = 1;
-  throw new Fatal(message);
-}
-
-class Fatal extends Error {}
-
-function tail(text: string, lines: number): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
 // ---- steps ------------------------------------------------------------------------------------------
-
-async function preflight(): Promise<void> {
-  section('engine');
-  if (!which('podman')) {
-    fatal('podman is not installed (Debian: apt-get install -y podman runc). This test builds and runs the image; it does not skip.');
-  }
-  // crun fails on hybrid cgroups in some sandboxes; runc works everywhere Podman does.
-  const runtime = process.env.FACEGATE_CONTAINER_RUNTIME ?? (which('runc') ? 'runc' : '');
-  if (runtime) runtimeArgs = ['--runtime', runtime];
-  if (!process.env.CONTAINERS_CONF) {
-    // Podman's default ulimits are refused in some sandboxes; the container gets the engine's own.
-    const conf = path.join(tmpdir(), 'facegate-containers.conf');
-    writeFileSync(conf, '[containers]\ndefault_ulimits = []\n');
-    podmanEnv.CONTAINERS_CONF = conf;
-  }
-  const version = await podmanOk(['version', '--format', '{{.Client.Version}}'], 'podman version');
-  const info = await podmanOk(['info', '--format', '{{.Store.GraphDriverName}} {{.Host.NetworkBackend}} {{.Host.CgroupsVersion}}'], 'podman info');
-  console.log(`podman ${version.stdout.trim()} (runtime ${runtime || 'default'}; storage, network, cgroups: ${info.stdout.trim()}), ${process.getuid?.() === 0 ? 'root' : 'rootless'}`);
-}
 
 /** Node version of the Dockerfile's `ARG NODE_VERSION=`: the stand-in base carries the same. */
 function dockerfileNodeVersion(): string {
@@ -229,7 +126,8 @@ async function buildImage(base: string): Promise<number> {
     buildArgs.push('--build-arg', 'NODE_EXTRA_CA_CERTS=/run/facegate-build-ca.pem');
     console.log(`NODE_EXTRA_CA_CERTS: ${extraCa} is mounted into the build's RUN steps (not stored in the image)`);
   }
-  const argv = ['build', '--network', 'host', '--format', 'docker', '--layers', ...buildArgs, ...volumes, '--tag', IMAGE, '--file', 'Dockerfile', '.'];
+  // --cold: also --no-cache, so that nothing of an earlier build is reused even if removing it missed something.
+  const argv = ['build', '--network', 'host', '--format', 'docker', '--layers', ...(cold ? ['--no-cache'] : []), ...buildArgs, ...volumes, '--tag', IMAGE, '--file', 'Dockerfile', '.'];
   console.log(`podman ${argv.join(' ')}  (log: test-artifacts/container/build.log)`);
   // Each STEP line starts a step; the next one (or the end) ends it.
   const steps: { label: string; at: number }[] = [];
@@ -273,7 +171,7 @@ async function inspectImage(): Promise<ImageFacts> {
   const survey = String.raw`
     cd /app
     echo "total $(du -sk / --exclude=/proc --exclude=/sys 2>/dev/null | cut -f1)"
-    for d in /usr/local/bin/node /usr/local/include /usr/local/lib/node_modules/npm /usr/lib /usr/share /var /app/node_modules /app/dist; do
+    for d in /usr/local/bin/node /usr/local/include /usr/local/lib/node_modules/npm /usr/local/share /usr/lib /usr/bin /usr/sbin /usr/share /usr/libexec /etc /var /app/node_modules /app/dist /app/bin /app/package.json; do
       echo "path $(du -sk "$d" | cut -f1) $d"
     done
     for d in node_modules/* node_modules/@*/*; do case "$d" in node_modules/@*/*|node_modules/[!@]*) echo "module $(du -sk "$d" | cut -f1) $d";; esac; done
@@ -287,7 +185,9 @@ async function inspectImage(): Promise<ImageFacts> {
   const kib = (line: string): number => Number(line.split(' ')[1]) * 1024;
   const total = lines.find((l) => l.startsWith('total '));
   if (total) console.log(`files in the image: ${mib(kib(total))}`);
-  for (const line of lines.filter((l) => l.startsWith('path '))) console.log(`  ${mib(kib(line)).padStart(10)}  ${line.split(' ')[2]}`);
+  const paths = lines.filter((l) => l.startsWith('path '));
+  for (const line of paths) console.log(`  ${mib(kib(line)).padStart(10)}  ${line.split(' ')[2]}`);
+  if (total) console.log(`  ${mib(kib(total) - paths.reduce((sum, l) => sum + kib(l), 0)).padStart(10)}  everything else (/lib64 links, /root, /home, ...)`);
   const modules = lines.filter((l) => l.startsWith('module ')).sort((a, b) => kib(b) - kib(a));
   console.log(`node_modules: ${modules.length} packages at the top level; the largest:`);
   for (const line of modules.slice(0, 12)) console.log(`  ${mib(kib(line)).padStart(10)}  ${line.split(' ')[2]}`);
@@ -295,18 +195,37 @@ async function inspectImage(): Promise<ImageFacts> {
   check(devDeps.length === 0, 'no devDependencies in the image', devDeps.join(', ') || 'none of vitest, vite, typescript, tsx, @tensorflow/tfjs, playwright-core, codegen, autocannon, esbuild');
   const tools = lines.filter((l) => l.startsWith('tool ')).map((l) => l.slice(5));
   check(tools.length === 0, 'no compilers or build tools in the image', tools.join(', ') || 'no gcc, g++, make, python3, git, curl');
+  await nativeAddonsLoad();
   return { bytes: image.Size };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * Every native addon loads in the image and does one real thing: the pruning in the Dockerfile's
+ * prod-deps stage removes other platforms' binaries and build leftovers, and this is what catches a
+ * removed file that was needed (onnxruntime-node and sharp also run in the verify checks; better-sqlite3
+ * and usearch would otherwise go untested here, usearch being used only past 50,000 templates). And no
+ * compiled code imports the TF.js WebGL backend that prod-deps deletes.
+ */
+async function nativeAddonsLoad(): Promise<void> {
+  const script = String.raw`
+    const ort = require('onnxruntime-node');
+    const out = { onnxruntime: typeof ort.InferenceSession.create === 'function' && ort.env.versions.node };
+    const Database = require('better-sqlite3');
+    out.sqlite = new Database(':memory:').prepare('select sqlite_version() as v').get().v;
+    const usearch = require('usearch');
+    const index = new usearch.Index({ metric: 'cos', dimensions: 4, connectivity: 16, quantization: 'f32' });
+    index.add(7n, new Float32Array([1, 0, 0, 0]));
+    out.usearch = Number(index.search(new Float32Array([1, 0.1, 0, 0]), 1).keys[0]);
+    out.sharp = require('sharp').versions.vips;
+    console.log(JSON.stringify(out));`;
+  const loaded = await podman(['run', '--rm', '--network', 'none', '--no-healthcheck', '--read-only', '--entrypoint', 'node', IMAGE, '-e', script]);
+  const facts = loaded.code === 0 ? (JSON.parse(loaded.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>) : {};
+  check(loaded.code === 0 && facts.usearch === 7 && typeof facts.sqlite === 'string', 'native addons load in the image (onnxruntime-node, better-sqlite3, usearch, sharp)',
+    loaded.code === 0 ? JSON.stringify(facts) : tail(loaded.stderr || loaded.stdout, 8));
+  const webgl = await podman(['run', '--rm', '--network', 'none', '--no-healthcheck', '--entrypoint', 'sh', IMAGE, '-c', 'grep -rl "tfjs-backend-webgl" /app/dist /app/bin; ls -d /app/node_modules/@tensorflow/*']);
+  const importers = webgl.stdout.split('\n').filter((l) => l.startsWith('/app/dist') || l.startsWith('/app/bin'));
+  check(importers.length === 0, 'no compiled code names the TF.js WebGL backend (deleted from node_modules)',
+    importers.join(', ') || `kept: ${webgl.stdout.split('\n').filter((l) => l.includes('node_modules')).map((l) => l.replace('/app/node_modules/', '')).join(', ')}`);
 }
 
 async function startContainer(port: number): Promise<void> {
@@ -324,94 +243,6 @@ async function startContainer(port: number): Promise<void> {
   await podmanOk(argv, 'podman run');
 }
 
-async function containerState(): Promise<{ status: string; exitCode: number }> {
-  const out = await podman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', CONTAINER]);
-  const [status = 'unknown', code = '-1'] = out.stdout.trim().split(' ');
-  return { status, exitCode: Number(code) };
-}
-
-async function waitReady(url: string): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 200) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    const state = await containerState();
-    if (state.status !== 'running') fatal(`the container stopped (${state.status}, exit ${state.exitCode}) before /readyz:\n${await containerLogs(30)}`);
-    if (performance.now() - started > READY_TIMEOUT_MS) fatal(`/readyz not 200 after ${seconds(READY_TIMEOUT_MS)}:\n${await containerLogs(30)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function containerLogs(lines: number): Promise<string> {
-  const out = await podman(['logs', CONTAINER]);
-  return tail(out.stdout + out.stderr, lines);
-}
-
-interface GqlBody {
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: { code?: string; argument?: string } }[];
-}
-
-async function graphql(url: string, query: string): Promise<{ status: number; body: GqlBody }> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: (await response.json()) as GqlBody };
-}
-
-async function uploadPair(url: string, reference: Upload, probe: Upload): Promise<{ status: number; body: GqlBody; ms: number }> {
-  const query = 'mutation ($r: File!, $p: File!) { verify(reference: $r, probe: $p) { similarity match threshold model reference { faceCount } probe { faceCount } timings { totalMs } } }';
-  const form = new FormData();
-  form.append('operations', JSON.stringify({ query, variables: { r: null, p: null } }));
-  form.append('map', JSON.stringify({ 0: ['variables.r'], 1: ['variables.p'] }));
-  form.append('0', new Blob([reference.bytes], { type: reference.type }), reference.name);
-  form.append('1', new Blob([probe.bytes], { type: probe.type }), probe.name);
-  const started = performance.now();
-  const response = await fetch(`${url}/graphql`, { method: 'POST', body: form });
-  return { status: response.status, body: (await response.json()) as GqlBody, ms: performance.now() - started };
-}
-
-interface Upload {
-  name: string;
-  bytes: Uint8Array;
-  type: string;
-}
-
-const lfwPhoto = (name: string, n: number): Upload => {
-  const file = `${name}_${String(n).padStart(4, '0')}.jpg`;
-  return { name: file, bytes: readFileSync(path.join(lfwDir, 'images', name, file)), type: 'image/jpeg' };
-};
-
-/** LFW when present (two photos of one person; two people); else face-api's demo photos. */
-async function pairs(): Promise<{ source: string; genuine: [Upload, Upload]; impostor: [Upload, Upload] }> {
-  if (existsSync(path.join(lfwDir, 'pairs.txt'))) {
-    return {
-      source: `LFW (${lfwDir})`,
-      genuine: [lfwPhoto('Aaron_Peirsol', 1), lfwPhoto('Aaron_Peirsol', 2)],
-      impostor: [lfwPhoto('Aaron_Peirsol', 1), lfwPhoto('Abel_Pacheco', 1)],
-    };
-  }
-  // Without LFW: one demo photo against a brighter, re-encoded copy of itself (the same face, other
-  // pixels: similarity 0.998 on the host), and the largest faces of two group photos (0.841).
-  const demo = (n: number): Upload => ({
-    name: `sample${n}.jpg`,
-    bytes: readFileSync(path.join(repoRoot, `node_modules/@vladmandic/face-api/demo/sample${n}.jpg`)),
-    type: 'image/jpeg',
-  });
-  const copy = await sharp(demo(3).bytes).modulate({ brightness: 1.1 }).jpeg({ quality: 85 }).toBuffer();
-  return {
-    source: 'face-api demo photos (LFW not found)',
-    genuine: [demo(3), { name: 'sample3-brighter.jpg', bytes: copy, type: 'image/jpeg' }],
-    impostor: [demo(4), demo(5)],
-  };
-}
-
 async function exercise(url: string): Promise<void> {
   section('through the published port');
   const info = await graphql(url, '{ info { version backend workers detector defaultThreshold model { name dimensions } } health { ready } }');
@@ -420,27 +251,27 @@ async function exercise(url: string): Promise<void> {
 
   const { source, genuine, impostor } = await pairs();
   console.log(`pairs from ${source}`);
-  const g = await uploadPair(url, ...genuine);
+  const g = await verifyPair(url, ...genuine);
   const gv = g.body.data?.verify;
   check(g.status === 200 && gv?.match === true, `verify genuine ${genuine[0].name} / ${genuine[1].name}`,
     gv ? `similarity ${gv.similarity.toFixed(4)}, threshold ${gv.threshold}, match ${gv.match}, server ${gv.timings.totalMs.toFixed(0)} ms, round trip ${g.ms.toFixed(0)} ms` : JSON.stringify(g.body));
-  const n = await uploadPair(url, ...impostor);
+  const n = await verifyPair(url, ...impostor);
   const nv = n.body.data?.verify;
   check(n.status === 200 && nv?.match === false, `verify impostor ${impostor[0].name} / ${impostor[1].name}`,
     nv ? `similarity ${nv.similarity.toFixed(4)}, threshold ${nv.threshold}, match ${nv.match}, server ${nv.timings.totalMs.toFixed(0)} ms, round trip ${n.ms.toFixed(0)} ms` : JSON.stringify(n.body));
   // The first requests include each worker's first forward passes; the service's steady state is next.
   const warm: number[] = [];
-  for (let i = 0; i < 5; i++) warm.push((await uploadPair(url, ...genuine)).ms);
+  for (let i = 0; i < 5; i++) warm.push((await verifyPair(url, ...genuine)).ms);
   warm.sort((a, b) => a - b);
   console.log(`  ..   genuine verify again, 5 times one after another: round trip median ${warm[2]!.toFixed(0)} ms (min ${warm[0]!.toFixed(0)}, max ${warm[4]!.toFixed(0)}; host load average ${loadavg()[0]!.toFixed(2)})`);
 
   const text: Upload = { name: 'notes.txt', bytes: new TextEncoder().encode('this is not a photo\n'), type: 'text/plain' };
-  const bad = await uploadPair(url, genuine[0], text);
+  const bad = await verifyPair(url, genuine[0], text);
   const badCode = bad.body.errors?.[0]?.extensions;
   check(bad.status === 200 && badCode?.code === 'UNSUPPORTED_FORMAT' && badCode.argument === 'probe', 'bad upload (text as the probe)',
     `HTTP ${bad.status}, ${badCode?.code} on ${badCode?.argument}: ${bad.body.errors?.[0]?.message}`);
   const truncated: Upload = { name: 'truncated.jpg', bytes: genuine[0].bytes.subarray(0, 2000), type: 'image/jpeg' };
-  const cut = await uploadPair(url, truncated, genuine[1]);
+  const cut = await verifyPair(url, truncated, genuine[1]);
   const cutCode = cut.body.errors?.[0]?.extensions;
   check(cut.status === 200 && cutCode?.code === 'BAD_IMAGE' && cutCode.argument === 'reference', 'bad upload (truncated JPEG as the reference)',
     `HTTP ${cut.status}, ${cutCode?.code} on ${cutCode?.argument}: ${cut.body.errors?.[0]?.message}`);
@@ -463,6 +294,8 @@ async function fromInside(): Promise<void> {
   check(uid === '1000' && gid === '1000' && user === 'node', 'runs as a non-root user', `uid ${uid}, gid ${gid} (${user})`);
   check(status.some((l) => /^Uid: 1000 1000 1000 1000$/.test(l.trim())), 'the server process (PID 1) is uid 1000', status.find((l) => l.startsWith('Uid')) ?? '');
   check(status.some((l) => /^CapEff: 0+$/.test(l.trim())), 'the server process has no capabilities', status.find((l) => l.startsWith('CapEff')) ?? '');
+  const env = await podman(['exec', CONTAINER, 'sh', '-c', "tr '\\0' '\\n' </proc/1/environ | grep -E '^(MALLOC_ARENA_MAX|NODE_ENV)='"]);
+  check(env.stdout.includes('MALLOC_ARENA_MAX=2') && env.stdout.includes('NODE_ENV=production'), "the server's environment has the image's MALLOC_ARENA_MAX=2 and NODE_ENV=production", env.stdout.trim().split('\n').join(', '));
   const writes = await podman(['exec', CONTAINER, 'sh', '-c', 'for d in /app /tmp /home/node; do touch "$d/.w" 2>/dev/null && echo "writable $d"; done; true']);
   check(writes.stdout.trim() === '', 'the root filesystem is read-only (/app, /tmp, /home/node), and the server needs nothing writable', writes.stdout.trim() || 'no writable path');
 }
@@ -472,8 +305,8 @@ async function stopContainer(): Promise<void> {
   const started = performance.now();
   const stop = await podman(['stop', '--time', String(STOP_GRACE_S), CONTAINER]);
   const ms = performance.now() - started;
-  const state = await containerState();
-  const logs = await containerLogs(200);
+  const state = await containerState(CONTAINER);
+  const logs = await containerLogs(CONTAINER, 200);
   const drained = logs.includes('"msg":"shutting down: draining requests"') && logs.includes('"reason":"SIGTERM"');
   const stopped = logs.includes('"msg":"stopped"');
   check(stop.code === 0 && state.exitCode === 0, 'podman stop (SIGTERM): exit code 0', `exit ${state.exitCode} after ${seconds(ms)} (grace ${STOP_GRACE_S} s; SIGKILL would be 137)`);
@@ -486,7 +319,8 @@ async function coldStart(): Promise<void> {
   await podman(['rm', '--force', '--all', '--filter', `ancestor=${IMAGE}`]);
   await removeImage(IMAGE);
   const bases = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/facegate-base']);
-  for (const ref of bases.stdout.trim().split('\n').filter(Boolean)) await removeImage(ref);
+  const postgres = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/facegate-postgres']);
+  for (const ref of [...bases.stdout.trim().split('\n'), ...postgres.stdout.trim().split('\n')].filter(Boolean)) await removeImage(ref);
   await podman(['image', 'prune', '--force']);
   // Buildah keeps RUN --mount=type=cache folders here (the npm cache of the image's npm ci).
   for (const dir of ['/var/tmp/buildah-cache', `/var/tmp/buildah-cache-${process.getuid?.() ?? 0}`]) rmSync(dir, { recursive: true, force: true });
@@ -505,8 +339,8 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   try {
     await startContainer(port);
-    const readyMs = await waitReady(url);
-    const readyLine = (await containerLogs(200)).split('\n').find((l) => l.includes('ready: models loaded'));
+    const readyMs = await waitReady(url, CONTAINER, { timeoutMs: READY_TIMEOUT_MS });
+    const readyLine = (await containerLogs(CONTAINER, 200)).split('\n').find((l) => l.includes('ready: models loaded'));
     const modelMs = readyLine ? (JSON.parse(readyLine) as { ms?: number }).ms : undefined;
     check(true, '/readyz is 200', `${seconds(readyMs)} after start${modelMs ? ` (models loaded in ${modelMs} ms)` : ''}`);
     await exercise(url);
@@ -514,10 +348,14 @@ async function main(): Promise<void> {
     await stopContainer();
   } finally {
     writeFileSync(path.join(artifacts, 'container.log'), (await podman(['logs', CONTAINER])).stdout);
-    if (!keep) await podman(['rm', '--force', CONTAINER]);
+    // --volumes: also the anonymous volume of the image's VOLUME /data.
+    if (!keep) await podman(['rm', '--force', '--volumes', CONTAINER]);
   }
+  const composeStarted = performance.now();
+  await composeTest(base.base, IMAGE);
+  const composeMs = performance.now() - composeStarted;
   section('summary');
-  console.log(`base: ${base.cached ? 'cached' : `built in ${seconds(base.ms)}`}; image build ${seconds(buildMs)}; image size ${mib(facts.bytes)}; whole test ${seconds(performance.now() - started)}`);
+  console.log(`base: ${base.cached ? 'cached' : `built in ${seconds(base.ms)}`}; image build ${seconds(buildMs)}; image size ${mib(facts.bytes)}; compose test ${seconds(composeMs)}; whole test ${seconds(performance.now() - started)}`);
   if (failures.length) {
     console.log(`${failures.length} check(s) failed: ${failures.join('; ')}`);
     process.exitCode = 1;
