@@ -4,7 +4,8 @@
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FacePipeline, isFaceError } from '../../models/index.js';
+import { FacePipeline, initBackend, isFaceError } from '../../models/index.js';
+import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
 import { serveJobs } from '../pool/runtime.js';
@@ -33,6 +34,11 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend, threads });
+  // The 68-point net (challenge sessions only) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
+  // Loaded on the first challenge frame, so that workers that never see one carry no second engine.
+  let landmarks: Promise<Landmark68Net> | undefined;
+  const landmarkNet = (): Promise<Landmark68Net> =>
+    (landmarks ??= initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto').then(() => Landmark68Net.load()));
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
@@ -61,10 +67,16 @@ serveJobs(async () => {
         return { value };
       },
       [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedChosen(payload) }),
-      [JOB_ANALYSE]: (payload: PixelsPayload) => {
+      [JOB_ANALYSE]: async (payload: PixelsPayload) => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedChosen(payload);
+          if (payload.landmarks68 && value.face) {
+            const net = await landmarkNet();
+            const began = performance.now();
+            value.landmarks68 = net.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.timings.landmarksMs = performance.now() - began;
+          }
           return { value };
         } catch (error) {
           if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;

@@ -6,9 +6,14 @@
  * Pacing: the server keeps only the newest waiting frame (latest wins), so the page keeps at most two
  * frames outstanding (one being analysed, one waiting) and never sends faster than MAX_FPS. Results
  * for later frames settle earlier outstanding ones (those were replaced and dropped on the server).
+ *
+ * With the movement challenge on, the server queues frames instead (a blink lasts a few frames), so more
+ * may be outstanding; results carry the challenge's prompt and progress instead of scores, and the
+ * session ends with its outcome.
  */
 import { createMutation, createSubscription } from '@urql/solid';
 import { batch, createEffect, createSignal, on, onCleanup, Show, untrack, type JSX } from 'solid-js';
+import { ChallengePanel } from '../components/ChallengePanel';
 import { ErrorBox } from '../components/ErrorBox';
 import { FaceCanvas } from '../components/FaceCanvas';
 import { ImageSource } from '../components/ImageSource';
@@ -17,13 +22,15 @@ import type { LiveVerificationSubscription, StartLiveSessionMutation } from '../
 import { attachStream, drawFrame, openCamera, stopStream } from '../lib/camera';
 import { COLORS, drawFaces } from '../lib/draw';
 import { checkUpload, describeCameraError, describeError, messageFor, messageForCode, type HumanError } from '../lib/errors';
+import { CHALLENGE_SCOPE } from '../lib/challenge';
 import { fixed, ms } from '../lib/format';
 import { useService } from '../lib/service';
 
 export const StartLiveSessionDocument = graphql(`
-  mutation StartLiveSession($reference: File!) {
-    startLiveSession(reference: $reference) {
+  mutation StartLiveSession($reference: File!, $challenge: Boolean) {
+    startLiveSession(reference: $reference, challenge: $challenge) {
       id
+      challenge
       threshold
       expiresAt
       model
@@ -83,6 +90,20 @@ export const LiveVerificationDocument = graphql(`
         code
         message
       }
+      challenge {
+        state
+        step
+        steps
+        instruction
+        deadline
+        guidance
+        outcome {
+          result
+          reasons
+          steps
+          completedSteps
+        }
+      }
     }
   }
 `);
@@ -95,6 +116,11 @@ type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 const MAX_FPS = 12;
 /** Frames sent and not yet answered (one analysed, one waiting on the server). */
 const MAX_OUTSTANDING = 2;
+/**
+ * With a challenge the server queues frames (up to 8) instead of dropping them; three in flight keep a
+ * worker busy without building a queue (each waiting frame adds one analysis time to the prompt's lag).
+ */
+const MAX_OUTSTANDING_CHALLENGE = 3;
 /** An outstanding frame older than this is forgotten (it was dropped without a result). */
 const OUTSTANDING_TTL_MS = 3000;
 /** Long side of the frames sent. */
@@ -109,6 +135,13 @@ interface Verdict {
 function verdictOf(r: FrameResult | null): Verdict {
   if (!r) return { kind: 'waiting', text: 'Waiting for the first frame…' };
   if (r.error) return { kind: 'error', text: 'Frame skipped' };
+  if (r.challenge) {
+    // No scores during a challenge: only whether a face is in view until the outcome.
+    const outcome = r.challenge.outcome?.result;
+    if (outcome === 'CHALLENGE_PASSED') return { kind: 'match', text: 'Challenge completed' };
+    if (outcome) return { kind: 'nomatch', text: outcome === 'CHALLENGE_FAILED' ? 'Challenge not completed' : outcome === 'EXPIRED' ? 'Challenge expired' : 'Inconclusive' };
+    return r.faces.length > 0 ? { kind: 'waiting', text: 'Challenge running' } : { kind: 'noface', text: 'No face in view' };
+  }
   if (r.match === null || r.match === undefined || r.similarity === null || r.similarity === undefined) return { kind: 'noface', text: 'No face in view' };
   return r.match ? { kind: 'match', text: `Match · ${fixed(r.similarity)}` } : { kind: 'nomatch', text: `No match · ${fixed(r.similarity)}` };
 }
@@ -120,6 +153,7 @@ export default function LivePage(): JSX.Element {
   const frameCanvas = document.createElement('canvas');
 
   const [reference, setReference] = createSignal<File | null>(null);
+  const [challenge, setChallenge] = createSignal(false);
   const [phase, setPhase] = createSignal<Phase>('idle');
   const [session, setSession] = createSignal<Session | null>(null);
   const [sessionFile, setSessionFile] = createSignal<File | null>(null);
@@ -185,6 +219,10 @@ export default function LivePage(): JSX.Element {
     const ctx = overlay.getContext('2d');
     if (!ctx) return;
     ctx.clearRect(0, 0, overlay.width, overlay.height);
+    if (r.challenge) {
+      drawFaces(ctx, r.faces, { scale: 1, color: (_f, i) => (i > 0 ? COLORS.other : COLORS.neutral) });
+      return;
+    }
     drawFaces(ctx, r.faces, {
       scale: 1,
       // The compared face in the verdict's colour, every other face grey.
@@ -219,7 +257,8 @@ export default function LivePage(): JSX.Element {
     if (!s || phase() !== 'running' || encoding) return;
     const now = performance.now();
     for (const [seq, at] of outstanding) if (now - at > OUTSTANDING_TTL_MS) outstanding.delete(seq);
-    if (outstanding.size >= MAX_OUTSTANDING || now - lastSendAt < 1000 / MAX_FPS) return;
+    const maxOutstanding = s.challenge ? MAX_OUTSTANDING_CHALLENGE : MAX_OUTSTANDING;
+    if (outstanding.size >= maxOutstanding || now - lastSendAt < 1000 / MAX_FPS) return;
     encoding = true;
     try {
       const frame = grabFrame();
@@ -229,6 +268,8 @@ export default function LivePage(): JSX.Element {
       if (session()?.id !== s.id) return;
       if (result.error) {
         const e = describeError(result.error);
+        // Frames still on their way when a challenge ended find the session gone: not an error.
+        if (e.code === 'SESSION_NOT_FOUND' && last()?.challenge?.outcome) return;
         setError(e);
         // The session is gone, or the socket is: nothing more to send. Other errors concern one frame.
         if (e.code === 'SESSION_NOT_FOUND' || e.code === 'NETWORK') void stop(false);
@@ -284,7 +325,7 @@ export default function LivePage(): JSX.Element {
       stream = null;
       return;
     }
-    const result = await startSession({ reference: ref }, { requestPolicy: 'network-only' });
+    const result = await startSession({ reference: ref, challenge: challenge() }, { requestPolicy: 'network-only' });
     if (phase() !== 'starting') {
       // Stopped while the session was being opened: close it rather than leave it to the idle timeout.
       const opened = result.data?.startLiveSession;
@@ -340,6 +381,11 @@ export default function LivePage(): JSX.Element {
       () => results.fetching,
       (fetching, was) => {
         if (was === true && !fetching && !results.error && untrack(phase) === 'running') {
+          // A challenge ends its session with its outcome: that is the end, not an error.
+          if (untrack(last)?.challenge?.outcome) {
+            void stop(false);
+            return;
+          }
           setError({ code: 'SESSION_NOT_FOUND', message: messageFor('SESSION_NOT_FOUND') });
           void stop(false);
         }
@@ -355,6 +401,8 @@ export default function LivePage(): JSX.Element {
   });
 
   const verdict = (): Verdict => verdictOf(last());
+  /** The challenge panel stays up after the session ended, showing the outcome. */
+  const challengeShown = (): boolean => (session()?.challenge ?? false) || Boolean(last()?.challenge);
   const running = (): boolean => phase() === 'running';
 
   return (
@@ -391,6 +439,19 @@ export default function LivePage(): JSX.Element {
             </span>
           </div>
           <ErrorBox error={error() ?? subscriptionError()} onDismiss={() => setError(null)} />
+          <label class="row challenge-toggle">
+            <input
+              type="checkbox"
+              data-testid="live-challenge-toggle"
+              checked={challenge()}
+              disabled={phase() !== 'idle' && phase() !== 'stopped'}
+              onChange={(e) => setChallenge(e.currentTarget.checked)}
+            />
+            <span>Movement challenge</span>
+          </label>
+          <p class="muted small" data-testid="challenge-scope">
+            {CHALLENGE_SCOPE}
+          </p>
         </div>
         <div class="live-side">
           <div
@@ -402,6 +463,9 @@ export default function LivePage(): JSX.Element {
               {session() ? verdict().text : phase() === 'stopped' ? 'Stopped' : 'Not running'}
             </span>
           </div>
+          <Show when={challengeShown()}>
+            <ChallengePanel progress={last()?.challenge ?? null} />
+          </Show>
           <Show when={last()?.error}>
             {(e) => <p class="note">{messageForCode(e().code, 'frame')}</p>}
           </Show>
@@ -457,13 +521,7 @@ export default function LivePage(): JSX.Element {
                   alt="The reference photo, with the face the frames are compared with"
                   testId="live-reference-canvas"
                 />
-                <figcaption>
-                  Reference · threshold {fixed(session()!.threshold, 2)}
-                  <Show when={session()!.referenceFaceCount > 1}>
-                    {' '}· {session()!.referenceFaceCount} faces; the boxed one is used
-                    {session()!.referenceSelection.ambiguous ? ' (a close call: a photo with one face is safer)' : ''}
-                  </Show>
-                </figcaption>
+                <figcaption>{session()!.challenge ? 'Reference · movement challenge' : `Reference · threshold ${fixed(session()!.threshold, 2)}`}</figcaption>
               </figure>
             </Show>
           </div>
