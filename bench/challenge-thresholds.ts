@@ -9,12 +9,14 @@
  * person's different photos (real head poses) it measures the same homography residual, to show that a real
  * turn is not explained by a flat picture. Also: the crop scale for the net and its cost per face.
  *
- *   npm run bench:challenge-thresholds -- [--people 300] [--copies 6] [--out reports]
+ *   npm run bench:challenge-thresholds -- [--people 300] [--copies 6] [--backend auto] [--out reports]
+ *
+ * The backend defaults to the service's (auto: onnxruntime here); the 68-point net runs on the pipeline's engine, as in the service.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FacePipeline } from '../models/index.js';
+import { FacePipeline, parseBackendRequest } from '../models/index.js';
 import { Landmark68Net } from '../models/landmarks/landmark68.js';
 import type { Face, Point, RgbImage } from '../models/types.js';
 import { eyeAspectRatio, eyeCentres, eyeOpenness, landmarkAgreement, interocular, planarResidual, shapeChange, yawDegrees } from '../server/live/challenge/geometry.js';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     copies: { type: 'string', default: '6' },
     out: { type: 'string', default: 'reports' },
     seed: { type: 'string', default: '12' },
+    backend: { type: 'string', default: 'auto' },
   },
 });
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? '../shared/data/lfw');
@@ -36,8 +39,9 @@ if (!lfwAvailable(lfwDir)) {
   process.exit(2);
 }
 const copies = Number(values.copies);
-const pipeline = await FacePipeline.load({ backend: 'wasm' });
-const net = Landmark68Net.load();
+const pipeline = await FacePipeline.load({ backend: parseBackendRequest(values.backend) });
+const net = Landmark68Net.load(pipeline.engine);
+console.error(`backend ${pipeline.backend}`);
 const random = seededRandom(Number(values.seed));
 
 interface Seen {
@@ -208,6 +212,7 @@ const derived = {
 const turns = realPose.filter((p) => Math.abs(p.yawDelta) >= derived.turnDegrees);
 const report = {
   lfwDir,
+  backend: pipeline.backend,
   people: people.length,
   missedFaces: missed,
   copiesPerPhoto: copies,
@@ -244,7 +249,7 @@ const f = (v: number) => (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3));
 const row = (name: string, s: ReturnType<typeof summary>) =>
   `| ${name} | ${s.n} | ${f(s.p001)} | ${f(s.p01)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.p999)} |`;
 const md = [
-  `# Challenge thresholds, measured on LFW (${people.length} people, ${copies} still copies each, seed ${values.seed})`,
+  `# Challenge thresholds, measured on LFW (${people.length} people, ${copies} still copies each, seed ${values.seed}, ${pipeline.backend})`,
   '',
   '| measure | n | p0.1 | p1 | p50 | p99 | p99.9 |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -1,14 +1,16 @@
 /**
  * face-api's 68-point landmark net (`face_landmark_68_model`: four dense blocks of depthwise-separable
  * convolutions over a 112x112 RGB face crop, then one fully connected layer to 68 (x, y) pairs in [0, 1]
- * of the crop), defined with TF.js ops over the weights that @vladmandic/face-api ships (8-bit quantised).
+ * of the crop), described once (nets/graph.ts) over the weights that @vladmandic/face-api ships (8-bit
+ * quantised) and run by either engine, like the detector and the embedder.
  * Points follow the iBUG 300-W order: jaw 0-16, brows 17-26, nose 27-35, eyes 36-41 and 42-47, mouth 48-67.
  */
 import { cropSquare } from '../align.js';
 import { FaceError } from '../errors.js';
-import { tf } from '../tf.js';
+import type { Engine, NetworkRunner } from '../nets/engine.js';
+import type { Layer, NetworkGraph } from '../nets/graph.js';
 import type { Box, Point, RgbImage } from '../types.js';
-import { loadWeights, requireWeight, type WeightArray, type WeightMap, type WeightSource } from '../weights.js';
+import { loadWeights, requireWeight, type WeightMap, type WeightSource } from '../weights.js';
 
 export const LANDMARK68_WEIGHTS: WeightSource = {
   packageName: '@vladmandic/face-api',
@@ -31,47 +33,53 @@ export const LANDMARK68_CROP_SCALE = 1.1;
 /** face-api subtracts these channel means and divides by 255. */
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
 
-interface SeparableConv {
-  depthwise: tf.Tensor4D;
-  pointwise: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
-interface DenseBlock {
-  /** The first block opens with a plain 3x3 conv, the others with a separable one; all stride 2. */
-  first: { filters: tf.Tensor4D; bias: tf.Tensor1D } | SeparableConv;
-  convs: [SeparableConv, SeparableConv, SeparableConv];
-}
+/** A layer before it is given its output name (distributes over the union). */
+type Unnamed<T> = T extends unknown ? Omit<T, 'out'> : never;
 
-/** A weight as a tensor owned by the caller. */
-function upload<T extends tf.Tensor>(w: WeightArray): T {
-  return tf.tensor(w.data, w.shape, 'float32') as T;
-}
-
-function separable(map: WeightMap, prefix: string): SeparableConv {
-  return {
-    depthwise: upload<tf.Tensor4D>(requireWeight(map, `${prefix}/depthwise_filter`, 4)),
-    pointwise: upload<tf.Tensor4D>(requireWeight(map, `${prefix}/pointwise_filter`, 4)),
-    bias: upload<tf.Tensor1D>(requireWeight(map, `${prefix}/bias`, 1)),
+/**
+ * The network as an engine-neutral description. A separable convolution is a depthwise conv followed by
+ * a 1x1 conv with the bias, both 'same' (TF's separableConv2d). In each dense block, every conv's input
+ * is the relu of the sum of all earlier outputs of the block; the first conv of the block (a plain 3x3
+ * conv in the first block, a separable one in the others) has stride 2. Then a 7x7 average pool and the
+ * fully connected layer: [N, 136], (x, y) pairs in [0, 1] of the crop.
+ */
+export function landmark68Network(map: WeightMap): NetworkGraph {
+  const count = Object.keys(map).length;
+  if (count !== 49) throw new FaceError('MODEL_LOAD_FAILED', `68-point landmark manifest has ${count} tensors, expected 49`);
+  const layers: Layer[] = [];
+  let n = 0;
+  const push = (layer: Unnamed<Layer>): string => {
+    const out = `v${n++}`;
+    layers.push({ ...layer, out } as Layer);
+    return out;
   };
-}
-
-function separableConv(x: tf.Tensor4D, p: SeparableConv, stride: 1 | 2): tf.Tensor4D {
-  return tf.add(tf.separableConv2d(x, p.depthwise, p.pointwise, stride, 'same'), p.bias);
-}
-
-/** Each conv's input is the relu of the sum of all earlier outputs of the block (a dense block). */
-function denseBlock(x: tf.Tensor4D, block: DenseBlock): tf.Tensor4D {
-  const first = block.first;
-  const out1 = tf.relu(
-    'filters' in first ? tf.add(tf.conv2d(x, first.filters, 2, 'same'), first.bias) : separableConv(x, first, 2),
-  ) as tf.Tensor4D;
-  let sum: tf.Tensor4D = out1;
-  let input = out1;
-  for (const conv of block.convs) {
-    sum = tf.add(sum, separableConv(input, conv, 1));
-    input = tf.relu(sum);
+  const separable = (from: string, prefix: string, stride: 1 | 2, activation: 'relu' | 'linear'): string => {
+    const depthwise = push({ op: 'depthwiseConv', in: from, filters: requireWeight(map, `${prefix}/depthwise_filter`, 4), stride, pad: 'same' });
+    return push({
+      op: 'conv', in: depthwise, stride: 1, pad: 'same', activation,
+      filters: requireWeight(map, `${prefix}/pointwise_filter`, 4), bias: requireWeight(map, `${prefix}/bias`, 1),
+    });
+  };
+  let x = 'input';
+  for (let block = 0; block < 4; block++) {
+    const first =
+      block === 0
+        ? push({
+            op: 'conv', in: x, stride: 2, pad: 'same', activation: 'relu',
+            filters: requireWeight(map, 'dense0/conv0/filters', 4), bias: requireWeight(map, 'dense0/conv0/bias', 1),
+          })
+        : separable(x, `dense${block}/conv0`, 2, 'relu');
+    let sum = first;
+    let input = first;
+    for (const conv of [1, 2, 3]) {
+      sum = push({ op: 'add', a: sum, b: separable(input, `dense${block}/conv${conv}`, 1, 'linear') });
+      input = push({ op: 'relu', in: sum });
+    }
+    x = input;
   }
-  return input;
+  const pooled = push({ op: 'flatten', in: push({ op: 'avgPool', in: x, size: 7, stride: 2 }) });
+  layers.push({ op: 'dense', in: pooled, out: 'points', weights: requireWeight(map, 'fc/weights', 2), bias: requireWeight(map, 'fc/bias', 1), activation: 'linear' });
+  return { name: 'landmark68', input: { name: 'input', channels: 3, size: [LANDMARK68_INPUT_SIZE, LANDMARK68_INPUT_SIZE] }, layers, outputs: ['points'] };
 }
 
 /** A face's 68 points in image pixels, and the crop they were found in. */
@@ -81,39 +89,15 @@ export interface Landmarks68 {
 }
 
 export class Landmark68Net {
-  private readonly blocks: DenseBlock[];
-  private readonly fcWeights: tf.Tensor2D;
-  private readonly fcBias: tf.Tensor1D;
+  private constructor(private readonly network: NetworkRunner) {}
 
-  private constructor(map: WeightMap) {
-    const count = Object.keys(map).length;
-    if (count !== 49) throw new FaceError('MODEL_LOAD_FAILED', `68-point landmark manifest has ${count} tensors, expected 49`);
-    this.blocks = [0, 1, 2, 3].map((i) => ({
-      first:
-        i === 0
-          ? {
-              filters: upload<tf.Tensor4D>(requireWeight(map, 'dense0/conv0/filters', 4)),
-              bias: upload<tf.Tensor1D>(requireWeight(map, 'dense0/conv0/bias', 1)),
-            }
-          : separable(map, `dense${i}/conv0`),
-      convs: [separable(map, `dense${i}/conv1`), separable(map, `dense${i}/conv2`), separable(map, `dense${i}/conv3`)],
-    }));
-    this.fcWeights = upload<tf.Tensor2D>(requireWeight(map, 'fc/weights', 2));
-    this.fcBias = upload<tf.Tensor1D>(requireWeight(map, 'fc/bias', 1));
-  }
-
-  /** Loads and checks the weights. The backend must already be initialised (see initBackend). */
-  static load(): Landmark68Net {
-    return new Landmark68Net(loadWeights(LANDMARK68_WEIGHTS));
+  /** Loads and checks the weights and builds the network on `engine` (the pipeline's: FacePipeline.engine). */
+  static load(engine: Engine): Landmark68Net {
+    return new Landmark68Net(engine.network(landmark68Network(loadWeights(LANDMARK68_WEIGHTS))));
   }
 
   dispose(): void {
-    tf.dispose([this.fcWeights, this.fcBias]);
-    for (const block of this.blocks) {
-      const first = block.first;
-      tf.dispose('filters' in first ? [first.filters, first.bias] : [first.depthwise, first.pointwise, first.bias]);
-      for (const c of block.convs) tf.dispose([c.depthwise, c.pointwise, c.bias]);
-    }
+    this.network.dispose();
   }
 
   /** The square crop for a detector box (image pixels; it may reach past the image, which reads as black). */
@@ -137,14 +121,8 @@ export class Landmark68Net {
         pixels[base + j + 2] = (chip[j + 2]! - MEAN_RGB[2]) / 255;
       }
     });
-    const output = tf.tidy(() => {
-      let x = tf.tensor4d(pixels, [boxes.length, size, size, 3]);
-      for (const block of this.blocks) x = denseBlock(x, block);
-      const pooled = tf.avgPool(x, 7, 2, 'valid');
-      return tf.add(tf.matMul(tf.reshape(pooled, [boxes.length, -1]) as tf.Tensor2D, this.fcWeights), this.fcBias);
-    });
-    const data = output.dataSync() as Float32Array;
-    output.dispose();
+    const [output] = this.network.run(pixels, [boxes.length, size, size, 3]);
+    const data = output!.data;
     return crops.map((crop, i) => ({
       crop,
       points: Array.from({ length: 68 }, (_, k) => ({

@@ -1,10 +1,11 @@
 /**
- * The inference worker thread: one `FacePipeline` (backend + MTCNN + embedder) loaded at start, then
- * `detectFaces` / `embedFace` / `analyseFrame` jobs on raw RGB pixels decoded by the main thread.
+ * The inference worker thread: one `FacePipeline` (engine + MTCNN + embedder) and the 68-point landmark
+ * net on the same engine, loaded at start, then `detectFaces` / `embedFace` / `analyseFrame` jobs on raw
+ * RGB pixels decoded by the main thread.
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { FacePipeline, initBackend, isFaceError } from '../../models/index.js';
+import { FacePipeline, isFaceError } from '../../models/index.js';
 import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
@@ -34,11 +35,8 @@ function toImage(payload: PixelsPayload): RgbImage {
 
 serveJobs(async () => {
   const pipeline = await FacePipeline.load({ backend, threads });
-  // The 68-point net (challenge sessions only) runs on TF.js: beside an onnxruntime pipeline it gets WASM.
-  // Loaded on the first challenge frame, so that workers that never see one carry no second engine.
-  let landmarks: Promise<Landmark68Net> | undefined;
-  const landmarkNet = (): Promise<Landmark68Net> =>
-    (landmarks ??= initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto').then(() => Landmark68Net.load()));
+  // Challenge frames only; small (350k parameters), so loaded with the rest, on the same engine.
+  const landmarks = Landmark68Net.load(pipeline.engine);
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
@@ -67,14 +65,13 @@ serveJobs(async () => {
         return { value };
       },
       [JOB_EMBED]: (payload: PixelsPayload) => ({ value: embedChosen(payload) }),
-      [JOB_ANALYSE]: async (payload: PixelsPayload) => {
+      [JOB_ANALYSE]: (payload: PixelsPayload) => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedChosen(payload);
           if (payload.landmarks68 && value.face) {
-            const net = await landmarkNet();
             const began = performance.now();
-            value.landmarks68 = net.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.landmarks68 = landmarks.detect(toImage(payload), [value.face.box])[0]!.points;
             value.timings.landmarksMs = performance.now() - began;
           }
           return { value };

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, FacePipeline, initBackend } from '../../models/index.js';
+import { decodeImage, FacePipeline } from '../../models/index.js';
 import { Landmark68Net, LANDMARK68_WEIGHTS } from '../../models/landmarks/landmark68.js';
-import { tf } from '../../models/tf.js';
 import { loadWeights } from '../../models/weights.js';
 import { eyeAspectRatio, landmarkAgreement } from '../../server/live/challenge/geometry.js';
 import { THRESHOLDS } from '../../server/live/challenge/thresholds.js';
@@ -11,10 +10,9 @@ describe("face-api's 68-point landmark net on the sample photos", () => {
   let pipeline: FacePipeline;
   let net: Landmark68Net;
   beforeAll(async () => {
+    // The service's default engine, which the 68-point net shares with the pipeline, as in the inference worker.
     pipeline = await FacePipeline.load();
-    // The 68-point net runs on TF.js; beside an onnxruntime pipeline it gets WASM, as in the inference worker.
-    await initBackend(pipeline.backend === 'onnxruntime' ? 'wasm' : 'auto');
-    net = Landmark68Net.load();
+    net = Landmark68Net.load(pipeline.engine);
   });
   afterAll(() => {
     net?.dispose();
@@ -31,9 +29,9 @@ describe("face-api's 68-point landmark net on the sample photos", () => {
     for (const n of [1, 2, 3, 4, 5, 6] as const) {
       const image = await decodeImage(readSample(n));
       const faces = pipeline.detectFaces(image);
-      const before = tf.memory().numTensors;
+      const before = pipeline.tensorCount();
       const results = net.detect(image, faces.map((f) => f.box));
-      expect(tf.memory().numTensors).toBe(before);
+      expect(pipeline.tensorCount()).toBe(before);
       expect(results).toHaveLength(faces.length);
       results.forEach((r, i) => {
         const face = faces[i]!;
