@@ -1,7 +1,8 @@
 /**
  * The inference worker thread: one `FacePipeline` (engine + MTCNN + embedder) and the 68-point landmark
  * net on the same engine, loaded at start, then `detectFaces` / `embedFace` / `analyseFrame` jobs on raw
- * RGB pixels decoded by the main thread.
+ * RGB pixels decoded by the main thread. Every network run passes the pool's checkpoint first, so a job
+ * past its deadline stops between two runs instead of having its thread terminated.
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -33,8 +34,8 @@ function toImage(payload: PixelsPayload): RgbImage {
   return { width: payload.width, height: payload.height, data: payload.data };
 }
 
-serveJobs(async () => {
-  const pipeline = await FacePipeline.load({ backend, threads });
+serveJobs(async ({ checkpoint }) => {
+  const pipeline = await FacePipeline.load({ backend, threads, checkpoint });
   // Challenge frames only; small (350k parameters), so loaded with the rest, on the same engine.
   const landmarks = Landmark68Net.load(pipeline.engine);
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
