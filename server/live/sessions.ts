@@ -20,6 +20,7 @@ import { isFaceError, type Face, type FaceSelection, type ImageInfo, type Point 
 import { ServiceError, type ApiErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Channel } from './channel.js';
+import type { OutcomeAudience } from './challenge/audience.js';
 import { ChallengeService, type ChallengeRun } from './challenge/run.js';
 import type { ChallengeProgress } from './challenge/types.js';
 
@@ -133,8 +134,11 @@ export interface LiveObserver {
 const CHALLENGE_BACKLOG = 8;
 
 export interface StartOptions {
-  /** Run a movement challenge; `keys` name who is put on a cooldown after repeated failures. */
-  challenge?: { keys: string[] };
+  /**
+   * Run a movement challenge; `keys` name who is put on a cooldown after repeated failures, `audience`
+   * who may read its outcome (challenge/audience.ts; absent: whoever holds the session id).
+   */
+  challenge?: { keys: string[]; audience?: OutcomeAudience | null };
 }
 
 interface PendingFrame {
@@ -223,7 +227,7 @@ export class LiveSessionManager {
     const scorer = 'score' in reference ? reference : null;
     const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
     if (options.challenge) {
-      session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys);
+      session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys, options.challenge.audience ?? null);
       session.challengeTimer = setTimeout(() => this.end(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
       session.challengeTimer.unref();
     }

@@ -7,7 +7,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { builder } from '../builder.js';
+import { ServiceError } from '../errors.js';
+import { principalOf } from '../gallery/principal.js';
+import { mayReadOutcome } from '../live/challenge/audience.js';
 import type { ChallengeOutcome, ChallengeProgress } from '../live/challenge/types.js';
+import { guarded } from './common.js';
 
 const ChallengeActionEnum = builder.enumType('ChallengeAction', {
   description: "One step of a movement challenge. Left and right are the user's own (a mirrored preview shows them on the same side).",
@@ -110,8 +114,19 @@ builder.queryField('liveChallengeOutcome', (t) =>
     type: ChallengeOutcomeRef,
     nullable: true,
     description:
-      "A live session's challenge outcome, for the relying backend: readable once after the session ended (then removed; kept 10 minutes unread). Null when unknown, not ended, already read or expired. Trust this, not what the browser reports.",
+      "A live session's challenge outcome, for the relying backend: readable once after the session ended (then removed; kept 10 minutes unread). Null when unknown, not ended, already read or expired. Trust this, not what the browser reports. A session opened with an API key (every session against an enrolled subject) has its outcome read only with that key, a key with read on the subject's gallery, or an admin key on every gallery: UNAUTHENTICATED without a key, FORBIDDEN with another (a refused read does not use the outcome up). A session opened without a key: whoever holds its id.",
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.deps.live.takeChallengeOutcome(String(args.sessionId)) ?? null,
+    resolve: (_root, args, ctx) =>
+      guarded(async () => {
+        const sessionId = String(args.sessionId);
+        const audience = ctx.deps.live.challenges.outcomeAudience(sessionId);
+        if (audience === undefined) return null;
+        if (audience !== null) {
+          const principal = await principalOf(ctx);
+          if (!principal) throw new ServiceError('UNAUTHENTICATED', 'This challenge outcome is read with an API key: the one that opened the session, or one with read on its gallery');
+          if (!mayReadOutcome(principal, audience)) throw new ServiceError('FORBIDDEN', 'This API key may not read this challenge outcome');
+        }
+        return ctx.deps.live.takeChallengeOutcome(sessionId) ?? null;
+      }),
   }),
 );

@@ -9,6 +9,8 @@ import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/ses
 import { liveOwner } from '../live/owner.js';
 import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 import { ChallengeProgressRef } from './challenge.js';
+import { principalOf } from '../gallery/principal.js';
+import type { OutcomeAudience } from '../live/challenge/audience.js';
 
 const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('FrameError').implement({
   description: 'Why one live frame could not be analysed (the session goes on).',
@@ -80,9 +82,18 @@ export const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').impl
 });
 
 /** Where a client connects from, for the challenge cooldown (the socket's peer address). */
-function clientAddress(ctx: Context): string {
+export function clientAddress(ctx: Context): string {
   const req = (ctx as { req?: { socket?: { remoteAddress?: string } } }).req;
   return `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
+/**
+ * Who may read a challenge's outcome: the key the request carries (an invalid one fails here), or
+ * nobody in particular without one (challenge/audience.ts).
+ */
+export async function outcomeAudience(ctx: Context, galleryId: string | null): Promise<OutcomeAudience | null> {
+  const principal = await principalOf(ctx);
+  return principal ? { keyId: principal.keyId, galleryId } : null;
 }
 
 /** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
@@ -107,7 +118,7 @@ builder.mutationField('startLiveSession', (t) =>
       referenceFace: t.arg({ type: FaceSelectorInput, description: 'Which face of the reference; default: { rule: PROMINENT }.' }),
       challenge: t.arg.boolean({
         description:
-          'Run a movement challenge (turns and blinks in a random order, checked by the server); the session ends with its outcome, which a backend reads once with liveChallengeOutcome. Default false (sessions against an enrolled subject will default to true).',
+          'Run a movement challenge (turns and blinks in a random order, checked by the server); the session ends with its outcome, which a backend reads once with liveChallengeOutcome (bound to the API key the session was opened with, if any). Default false here; startGalleryLiveSession against an enrolled subject runs it by default.',
       }),
     },
     resolve: (_root, args, ctx) =>
@@ -123,8 +134,8 @@ builder.mutationField('startLiveSession', (t) =>
           ? await readUpload(args.reference, 'reference', ctx)
           : fromBase64(args.referenceBase64!, 'referenceBase64');
         ctx.deps.live.checkCapacity(liveOwner(ctx));
-        // Hook for enrolled subjects (issue 11): default `challenge` to true there and add `subject:<id>` to the keys.
-        const challenge = args.challenge ? { keys: [clientAddress(ctx)] } : undefined;
+        // The outcome is bound to the key the session is opened with (none: whoever holds the id).
+        const challenge = args.challenge ? { keys: [clientAddress(ctx)], audience: await outcomeAudience(ctx, null) } : undefined;
         if (challenge) ctx.deps.live.challenges.admit(challenge.keys);
         const choice = faceChoice(args.referenceFace);
         const reference = await ctx.deps.inference

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ServiceError } from '../../errors.js';
 import { ChallengeCooldown, DEFAULT_COOLDOWN, type CooldownPolicy } from './cooldown.js';
 import { DEFAULT_CHALLENGE_SETTINGS, MovementChallenge, type ChallengeSettings, type RandomInt } from './machine.js';
+import type { OutcomeAudience } from './audience.js';
 import { ChallengeOutcomes } from './outcomes.js';
 import type { ChallengeOutcome, ChallengeProgress } from './types.js';
 import type { Box, Landmarks, Point } from '../../../models/types.js';
@@ -42,6 +43,7 @@ export class ChallengeRun {
     readonly machine: MovementChallenge,
     private readonly keys: readonly string[],
     private readonly service: ChallengeService,
+    private readonly audience: OutcomeAudience | null,
   ) {}
 
   get ended(): boolean {
@@ -84,7 +86,7 @@ export class ChallengeRun {
     const outcome = this.machine.outcome;
     if (!outcome || this.stored) return;
     this.stored = true;
-    this.service.finished(this.sessionId, outcome, this.keys);
+    this.service.finished(this.sessionId, outcome, this.keys, this.audience);
   }
 }
 
@@ -109,9 +111,15 @@ export class ChallengeService {
     }
   }
 
-  create(sessionId: string, matchThreshold: number, keys: readonly string[]): ChallengeRun {
+  /** `audience`: who may read the outcome (audience.ts); null: whoever holds the session id. */
+  create(sessionId: string, matchThreshold: number, keys: readonly string[], audience: OutcomeAudience | null = null): ChallengeRun {
     const machine = new MovementChallenge({ ...this.settings, matchThreshold }, performance.now(), this.random);
-    return new ChallengeRun(sessionId, machine, keys, this);
+    return new ChallengeRun(sessionId, machine, keys, this, audience);
+  }
+
+  /** Who may read an ended challenge's outcome; undefined when there is none to read. */
+  outcomeAudience(sessionId: string): OutcomeAudience | null | undefined {
+    return this.outcomes.audience(sessionId);
   }
 
   /** The outcome of an ended challenge, once. */
@@ -119,8 +127,8 @@ export class ChallengeService {
     return this.outcomes.take(sessionId);
   }
 
-  finished(sessionId: string, outcome: ChallengeOutcome, keys: readonly string[]): void {
-    this.outcomes.put(sessionId, outcome);
+  finished(sessionId: string, outcome: ChallengeOutcome, keys: readonly string[], audience: OutcomeAudience | null = null): void {
+    this.outcomes.put(sessionId, outcome, audience);
     if (outcome.result === 'CHALLENGE_FAILED') this.cooldown.recordFailure(keys);
   }
 }
