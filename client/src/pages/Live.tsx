@@ -10,15 +10,22 @@
  * With the movement challenge on, the server queues frames instead (a blink lasts a few frames), so more
  * may be outstanding; results carry the challenge's prompt and progress instead of scores, and the
  * session ends with its outcome.
+ *
+ * The frames are compared with a reference photo (`startLiveSession`) or with an enrolled subject of a
+ * gallery (`startGalleryLiveSession`, with the gallery's API key): against a subject the challenge is on
+ * by default, as on the server.
  */
 import { createMutation, createSubscription } from '@urql/solid';
 import { batch, createEffect, createSignal, on, onCleanup, Show, untrack, type JSX } from 'solid-js';
+import { ApiKeyField } from '../components/ApiKeyField';
 import { ChallengePanel } from '../components/ChallengePanel';
+import { GalleryPicker } from '../components/GalleryPicker';
+import { SubjectPicker, subjectLabel } from '../components/SubjectPicker';
 import { ErrorBox } from '../components/ErrorBox';
 import { FaceCanvas } from '../components/FaceCanvas';
 import { ImageSource } from '../components/ImageSource';
 import { graphql } from '../gql';
-import type { LiveVerificationSubscription, StartLiveSessionMutation } from '../gql/graphql';
+import type { LiveVerificationSubscription, StartLiveSessionMutation, StartSubjectLiveSessionMutation } from '../gql/graphql';
 import { attachStream, drawFrame, openCamera, stopStream } from '../lib/camera';
 import { COLORS, drawFaces } from '../lib/draw';
 import { checkUpload, describeCameraError, describeError, messageFor, messageForCode, type HumanError } from '../lib/errors';
@@ -44,6 +51,24 @@ export const StartLiveSessionDocument = graphql(`
       }
       referenceFace {
         ...FaceFields
+      }
+    }
+  }
+`);
+
+export const StartSubjectLiveSessionDocument = graphql(`
+  mutation StartSubjectLiveSession($subjectId: ID!, $challenge: Boolean) {
+    startGalleryLiveSession(subjectId: $subjectId, challenge: $challenge) {
+      id
+      challenge
+      threshold
+      expiresAt
+      galleryId
+      subject {
+        id
+        externalId
+        displayName
+        templateCount
       }
     }
   }
@@ -109,7 +134,17 @@ export const LiveVerificationDocument = graphql(`
 `);
 
 type FrameResult = LiveVerificationSubscription['liveVerification'];
-type Session = StartLiveSessionMutation['startLiveSession'];
+type Subject = NonNullable<StartSubjectLiveSessionMutation['startGalleryLiveSession']['subject']>;
+/** An open session: against a reference photo (its face) or an enrolled subject. */
+interface Session {
+  id: string;
+  challenge: boolean;
+  threshold: number;
+  reference: StartLiveSessionMutation['startLiveSession'] | null;
+  subject: Subject | null;
+}
+/** What the frames are compared with. */
+type Target = 'reference' | 'subject';
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Frames per second the page sends at most. */
@@ -153,7 +188,16 @@ export default function LivePage(): JSX.Element {
   const frameCanvas = document.createElement('canvas');
 
   const [reference, setReference] = createSignal<File | null>(null);
+  const [target, setTarget] = createSignal<Target>('reference');
+  const [subjectId, setSubjectId] = createSignal('');
   const [challenge, setChallenge] = createSignal(false);
+  /** The server's default: the challenge runs against an enrolled subject; the box may still be unticked. */
+  const chooseTarget = (t: Target): void => {
+    batch(() => {
+      setTarget(t);
+      setChallenge(t === 'subject');
+    });
+  };
   const [phase, setPhase] = createSignal<Phase>('idle');
   const [session, setSession] = createSignal<Session | null>(null);
   const [sessionFile, setSessionFile] = createSignal<File | null>(null);
@@ -166,6 +210,7 @@ export default function LivePage(): JSX.Element {
   const [announce, setAnnounce] = createSignal('');
 
   const [startState, startSession] = createMutation(StartLiveSessionDocument);
+  const [startSubjectState, startSubjectSession] = createMutation(StartSubjectLiveSessionDocument);
   const [, submitFrame] = createMutation(SubmitFrameDocument);
   const [, stopSession] = createMutation(StopLiveSessionDocument);
 
@@ -285,16 +330,38 @@ export default function LivePage(): JSX.Element {
     }
   };
 
-  const start = async (): Promise<void> => {
-    const ref = reference();
-    if (!ref) {
-      setError({ code: 'BAD_REQUEST', message: 'Choose a reference photo first.' });
-      return;
+  /** Opens the session against the chosen target; an error is a HumanError. */
+  const open = async (): Promise<{ session: Session; file: File | null } | HumanError> => {
+    if (target() === 'subject') {
+      const result = await startSubjectSession({ subjectId: subjectId(), challenge: challenge() }, { requestPolicy: 'network-only' });
+      const s = result.data?.startGalleryLiveSession;
+      if (result.error || !s) return result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') };
+      return { session: { id: s.id, challenge: s.challenge, threshold: s.threshold, reference: null, subject: s.subject ?? null }, file: null };
     }
-    const tooLarge = checkUpload(ref, service.data()?.info.limits.maxUploadBytes, 'reference');
-    if (tooLarge) {
-      setError(tooLarge);
-      return;
+    const ref = reference()!;
+    const result = await startSession({ reference: ref, challenge: challenge() }, { requestPolicy: 'network-only' });
+    const s = result.data?.startLiveSession;
+    if (result.error || !s) return result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') };
+    return { session: { id: s.id, challenge: s.challenge, threshold: s.threshold, reference: s, subject: null }, file: ref };
+  };
+
+  const start = async (): Promise<void> => {
+    if (target() === 'subject') {
+      if (!subjectId()) {
+        setError({ code: 'BAD_REQUEST', message: 'Choose an enrolled subject first.' });
+        return;
+      }
+    } else {
+      const ref = reference();
+      if (!ref) {
+        setError({ code: 'BAD_REQUEST', message: 'Choose a reference photo first.' });
+        return;
+      }
+      const tooLarge = checkUpload(ref, service.data()?.info.limits.maxUploadBytes, 'reference');
+      if (tooLarge) {
+        setError(tooLarge);
+        return;
+      }
     }
     batch(() => {
       setError(null);
@@ -325,23 +392,22 @@ export default function LivePage(): JSX.Element {
       stream = null;
       return;
     }
-    const result = await startSession({ reference: ref, challenge: challenge() }, { requestPolicy: 'network-only' });
+    const opened = await open();
     if (phase() !== 'starting') {
       // Stopped while the session was being opened: close it rather than leave it to the idle timeout.
-      const opened = result.data?.startLiveSession;
-      if (opened) void stopSession({ sessionId: opened.id }, { requestPolicy: 'network-only' });
+      if ('session' in opened) void stopSession({ sessionId: opened.session.id }, { requestPolicy: 'network-only' });
       return;
     }
-    if (result.error || !result.data) {
+    if (!('session' in opened)) {
       stopStream(stream);
       stream = null;
-      setError(result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') });
+      setError(opened);
       setPhase('idle');
       return;
     }
     batch(() => {
-      setSession(result.data!.startLiveSession);
-      setSessionFile(ref);
+      setSession(opened.session);
+      setSessionFile(opened.file);
       setPhase('running');
     });
     // The subscription is sent on the socket now; give the server a moment to register it before the
@@ -404,13 +470,16 @@ export default function LivePage(): JSX.Element {
   /** The challenge panel stays up after the session ended, showing the outcome. */
   const challengeShown = (): boolean => (session()?.challenge ?? false) || Boolean(last()?.challenge);
   const running = (): boolean => phase() === 'running';
+  const editable = (): boolean => phase() === 'idle' || phase() === 'stopped';
+  const ready = (): boolean => (target() === 'subject' ? subjectId() !== '' : reference() !== null);
 
   return (
     <>
       <h1 tabIndex={-1}>Live verification</h1>
       <p class="lead">
-        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the one in front (the most
-        prominent, boxed in colour; other faces are grey) matches the reference.
+        Choose a reference photo or an enrolled subject, then start the camera: every analysed frame shows the faces found and whether the one
+        in front (the most prominent, boxed in colour; other faces are grey) matches. Against an enrolled subject the movement challenge runs
+        by default.
       </p>
       <div class="live-layout" classList={{ idle: !running() }}>
         <div>
@@ -425,7 +494,7 @@ export default function LivePage(): JSX.Element {
             <Show
               when={running() || phase() === 'starting'}
               fallback={
-                <button type="button" class="primary big" disabled={!reference() || startState.fetching || phase() === 'stopping'} onClick={() => void start()}>
+                <button type="button" class="primary big" disabled={!ready() || startState.fetching || startSubjectState.fetching || phase() === 'stopping'} onClick={() => void start()}>
                   Start
                 </button>
               }
@@ -444,7 +513,7 @@ export default function LivePage(): JSX.Element {
               type="checkbox"
               data-testid="live-challenge-toggle"
               checked={challenge()}
-              disabled={phase() !== 'idle' && phase() !== 'stopped'}
+              disabled={!editable()}
               onChange={(e) => setChallenge(e.currentTarget.checked)}
             />
             <span>Movement challenge</span>
@@ -505,24 +574,48 @@ export default function LivePage(): JSX.Element {
             </div>
           </dl>
           <div class="live-reference-slot">
-            <Show
-              when={session() && sessionFile()}
-              fallback={
-                <ImageSource id="live-reference" label="Reference" hint="Whose face to look for." file={reference()} onChange={setReference} disabled={phase() !== 'idle' && phase() !== 'stopped'} />
-              }
-            >
+            <Show when={!session()}>
+              <fieldset class="live-target" disabled={!editable()}>
+                <legend>Compare with</legend>
+                <label class="row">
+                  <input type="radio" name="live-target" data-testid="live-target-reference" checked={target() === 'reference'} onChange={() => chooseTarget('reference')} />
+                  <span>A reference photo</span>
+                </label>
+                <label class="row">
+                  <input type="radio" name="live-target" data-testid="live-target-subject" checked={target() === 'subject'} onChange={() => chooseTarget('subject')} />
+                  <span>An enrolled subject</span>
+                </label>
+              </fieldset>
+              <Show
+                when={target() === 'subject'}
+                fallback={<ImageSource id="live-reference" label="Reference" hint="Whose face to look for." file={reference()} onChange={setReference} disabled={!editable()} />}
+              >
+                <ApiKeyField />
+                <GalleryPicker />
+                <SubjectPicker value={subjectId()} onChange={setSubjectId} />
+              </Show>
+            </Show>
+            <Show when={session()?.reference && sessionFile()}>
               <figure class="live-reference">
                 <FaceCanvas
                   image={sessionFile()!}
-                  width={session()!.referenceImage.width}
-                  height={session()!.referenceImage.height}
-                  faces={[session()!.referenceFace]}
+                  width={session()!.reference!.referenceImage.width}
+                  height={session()!.reference!.referenceImage.height}
+                  faces={[session()!.reference!.referenceFace]}
                   color={() => COLORS.neutral}
                   alt="The reference photo, with the face the frames are compared with"
                   testId="live-reference-canvas"
                 />
                 <figcaption>{session()!.challenge ? 'Reference · movement challenge' : `Reference · threshold ${fixed(session()!.threshold, 2)}`}</figcaption>
               </figure>
+            </Show>
+            <Show when={session()?.subject}>
+              {(subject) => (
+                <p class="live-subject" data-testid="live-subject">
+                  Enrolled subject <strong>{subjectLabel(subject())}</strong> · {subject().templateCount} {subject().templateCount === 1 ? 'template' : 'templates'} ·{' '}
+                  {session()!.challenge ? 'movement challenge' : `threshold ${fixed(session()!.threshold, 2)}`}
+                </p>
+              )}
             </Show>
           </div>
         </div>

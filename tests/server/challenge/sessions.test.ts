@@ -8,14 +8,22 @@ import { ChallengeCooldown } from '../../../server/live/challenge/cooldown.js';
 import { ChallengeOutcomes } from '../../../server/live/challenge/outcomes.js';
 import { ChallengeService } from '../../../server/live/challenge/run.js';
 import type { ChallengeOutcome } from '../../../server/live/challenge/types.js';
-import { LiveSessionManager, type FrameAnalysis, type LiveFrameResult } from '../../../server/live/sessions.js';
+import { LiveSessionManager, type FrameAnalysis, type LiveFrameResult, type ReferenceFace } from '../../../server/live/sessions.js';
+import type { Face } from '../../../models/types.js';
 import { eyeCentres } from '../../../server/live/challenge/geometry.js';
 import { boxOf, landmarksOf } from './face-model.js';
 
-const reference = {
+const referenceFace: Face = {
+  box: { x: 0, y: 0, width: 1, height: 1 },
+  score: 1,
+  inFrame: 1,
+  landmarks: { leftEye: { x: 0, y: 0 }, rightEye: { x: 1, y: 0 }, nose: { x: 0, y: 0 }, mouthLeft: { x: 0, y: 0 }, mouthRight: { x: 0, y: 0 } },
+};
+const reference: ReferenceFace = {
   image: { width: 640, height: 480, format: 'jpeg' },
-  face: { box: { x: 0, y: 0, width: 1, height: 1 }, score: 1, landmarks: { leftEye: { x: 0, y: 0 }, rightEye: { x: 1, y: 0 }, nose: { x: 0, y: 0 }, mouthLeft: { x: 0, y: 0 }, mouthRight: { x: 0, y: 0 } } },
+  face: referenceFace,
   faceCount: 1,
+  selection: { index: 0, face: referenceFace, faceCount: 1, rule: 'prominent', ambiguous: false, runnerUp: null },
   embedding: Float32Array.from([1, 0]),
   model: 'test',
 };
@@ -28,7 +36,8 @@ async function stillFace(_frame: Uint8Array, _signal: AbortSignal, options: { la
   const five = { leftEye, rightEye, nose: points[30]!, mouthLeft: points[48]!, mouthRight: points[54]! };
   return {
     image: { width: 640, height: 480, format: 'jpeg' },
-    faces: [{ score: 1, box: boxOf(points), landmarks: five }],
+    faces: [{ score: 1, box: boxOf(points), inFrame: 1, landmarks: five }],
+    selection: null,
     embedding: Float32Array.from([1, 0]),
     landmarks68: options.landmarks68 ? points : null,
   };
