@@ -1,4 +1,4 @@
-/** The galleries the key may see, as a select; the choice is shared by the Gallery and Identify pages. */
+/** The galleries the key may see (the first 50: the query cost limit allows about that many), as a select; the choice is shared by the Gallery and Identify pages. */
 import { useClient } from '@urql/solid';
 import { createEffect, For, on, Show, type JSX } from 'solid-js';
 import { createStore } from 'solid-js/store';
@@ -10,7 +10,7 @@ import { ErrorBox } from './ErrorBox';
 
 export const GalleriesDocument = graphql(`
   query Galleries {
-    galleries(first: 100) {
+    galleries(first: 50) {
       edges {
         node {
           id

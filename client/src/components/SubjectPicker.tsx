@@ -12,7 +12,7 @@ export const LiveSubjectsDocument = graphql(`
   query LiveSubjects($galleryId: ID!) {
     gallery(id: $galleryId) {
       id
-      subjects(first: 200) {
+      subjects(first: 100) {
         totalCount
         edges {
           node {
@@ -76,8 +76,8 @@ export function SubjectPicker(props: { value: string; onChange: (subjectId: stri
       <Show when={!state.loading && !state.error && chosenGallery() && state.subjects.length === 0}>
         <p class="hint">No subject with enrolled faces in this gallery yet.</p>
       </Show>
-      <Show when={state.total > 200}>
-        <p class="hint">The first 200 subjects are listed.</p>
+      <Show when={state.total > 100}>
+        <p class="hint">The first 100 subjects are listed.</p>
       </Show>
       <ErrorBox error={state.error} />
     </div>
