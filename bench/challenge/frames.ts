@@ -6,18 +6,10 @@
  */
 import sharp from 'sharp';
 import type { RgbImage } from '../../models/types.js';
+import { rng } from '../lfw/degrade.js';
 
-/** A deterministic generator (mulberry32) so a run can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator (the evaluation's mulberry32) so a run can be repeated exactly. */
+export const seededRandom: (seed: number) => () => number = rng;
 
 export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);

@@ -8,6 +8,7 @@
 import { cropSquare } from '../align.js';
 import { FaceError } from '../errors.js';
 import type { Engine, NetworkRunner } from '../nets/engine.js';
+import { normalisedBatch } from '../nets/pixels.js';
 import type { Layer, NetworkGraph } from '../nets/graph.js';
 import type { Box, Point, RgbImage } from '../types.js';
 import { loadWeights, requireWeight, type WeightMap, type WeightSource } from '../weights.js';
@@ -111,16 +112,8 @@ export class Landmark68Net {
     if (boxes.length === 0) return [];
     const size = LANDMARK68_INPUT_SIZE;
     const crops = boxes.map((b) => Landmark68Net.cropFor(b, scale));
-    const pixels = new Float32Array(boxes.length * size * size * 3);
-    crops.forEach((c, i) => {
-      const chip = cropSquare(image, c.x + c.width / 2, c.y + c.height / 2, c.width, size);
-      const base = i * size * size * 3;
-      for (let j = 0; j < chip.length; j += 3) {
-        pixels[base + j] = (chip[j]! - MEAN_RGB[0]) / 255;
-        pixels[base + j + 1] = (chip[j + 1]! - MEAN_RGB[1]) / 255;
-        pixels[base + j + 2] = (chip[j + 2]! - MEAN_RGB[2]) / 255;
-      }
-    });
+    const chips = crops.map((c) => cropSquare(image, c.x + c.width / 2, c.y + c.height / 2, c.width, size));
+    const pixels = normalisedBatch(chips, size, MEAN_RGB, 255);
     const [output] = this.network.run(pixels, [boxes.length, size, size, 3]);
     const data = output!.data;
     return crops.map((crop, i) => ({
