@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { FaceError } from './errors.js';
 import type { Engine } from './nets/engine.js';
+import { withCheckpoint } from './nets/checkpoint.js';
 import { TfEngine } from './nets/tfjs.js';
 import { OrtEngine } from './onnx/engine.js';
 import { loadOrt } from './onnx/runtime.js';
@@ -22,6 +23,11 @@ export interface EngineOptions {
    * cores / workers so the threads add up to the cores.
    */
   threads?: number;
+  /**
+   * Called before every network run (nets/checkpoint.ts). It may throw to stop the work in hand between
+   * two runs, e.g. a job past its deadline: the error propagates out of the pipeline call.
+   */
+  checkpoint?: () => void;
 }
 
 async function tfEngine(request: 'auto' | 'tensorflow' | 'wasm' | 'cpu'): Promise<Engine> {
@@ -38,7 +44,11 @@ async function nativeTf(): Promise<Engine | undefined> {
 
 /** Creates this thread's engine for `request`; throws BACKEND_UNAVAILABLE when it cannot. */
 export async function createEngine(request: BackendRequest = 'auto', options: EngineOptions = {}): Promise<Engine> {
-  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+  const engine = await baseEngine(request, Math.max(1, Math.floor(options.threads ?? availableParallelism())));
+  return options.checkpoint ? withCheckpoint(engine, options.checkpoint) : engine;
+}
+
+async function baseEngine(request: BackendRequest, threads: number): Promise<Engine> {
   if (request === 'onnxruntime') {
     loadOrt();
     return new OrtEngine(threads);

@@ -20,6 +20,8 @@ export interface PipelineOptions {
    * and separates identities better on LFW View 1 (bench/tune-template.ts --flip).
    */
   flip?: boolean;
+  /** Called before every network run; it may throw to stop the work in hand (see EngineOptions). */
+  checkpoint?: () => void;
 }
 
 /** How the face is cut out before embedding: aligned on landmarks (the pipeline) or the raw box (ablation). */
@@ -63,14 +65,15 @@ function info(image: DecodedImage) {
  */
 export class FacePipeline {
   private constructor(
-    private readonly engine: Engine,
+    /** The engine that runs the networks; other networks of the thread (the 68-point net) run on it too. */
+    readonly engine: Engine,
     private readonly detector: MtcnnDetector,
     private readonly embedder: Embedder,
     readonly flip: boolean,
   ) {}
 
   static async load(options: PipelineOptions = {}): Promise<FacePipeline> {
-    const engine = await createEngine(options.backend ?? 'auto', { threads: options.threads });
+    const engine = await createEngine(options.backend ?? 'auto', { threads: options.threads, checkpoint: options.checkpoint });
     const detector = MtcnnDetector.load(engine);
     try {
       return new FacePipeline(engine, detector, DlibResNetEmbedder.load(engine), options.flip ?? true);

@@ -23,6 +23,7 @@ import type { WorkerPool } from './pool/pool.js';
 import { ConnectionGuard } from './connections.js';
 import { liveMetrics } from './live/metrics.js';
 import { LiveSessionManager } from './live/sessions.js';
+import { ChallengeService } from './live/challenge/run.js';
 import { staticClient } from './static.js';
 import { GRAPHQL_PATH, makeYoga, normalizeError, type FacegateYoga } from './yoga.js';
 
@@ -82,9 +83,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxFrameBytes: config.live.maxFrameBytes,
       maxFps: config.live.maxFps,
     },
-    (frame, signal) => inference.analyseFrame(frame, { signal, minFaceSize: config.live.minFaceSize }),
+    (frame, signal, options) => inference.analyseFrame(frame, { signal, minFaceSize: config.live.minFaceSize, ...options }),
     liveMetrics(metrics),
     logger.child({ module: 'live' }),
+    new ChallengeService({
+      cooldown: { maxFailures: config.live.challengeMaxFailures, windowMs: 10 * 60_000, cooldownMs: config.live.challengeCooldownMs },
+    }),
   );
   let stopping = false;
 

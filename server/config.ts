@@ -101,6 +101,9 @@ export interface Config {
     maxFps: number;
     /** Smallest face the detector looks for in live frames, pixels (webcam faces are large: this buys speed). */
     minFaceSize: number;
+    /** Movement challenge: failures from one client address within the window that start a cooldown (0: never). */
+    challengeMaxFailures: number;
+    challengeCooldownMs: number;
   };
   log: {
     level: LogLevel;
@@ -129,7 +132,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_PORT', defaultText: '`4000` (or `PORT`)', description: 'HTTP and WebSocket port (one port for both); `0` picks a free port.' },
   { name: 'FACEGATE_WORKERS', defaultText: 'one per core (1 with `FACEGATE_BACKEND=tensorflow`)', description: 'Inference worker threads; each loads its backend and models once (~150 MB each). Inside a container with a CPU quota, set it to the quota.' },
   { name: 'FACEGATE_QUEUE_LIMIT', defaultText: '`32`', description: 'Jobs that may wait for a worker (a `verify` is two jobs). When full, requests fail at once with `OVERLOADED` (HTTP 503, `Retry-After: 1`).' },
-  { name: 'FACEGATE_JOB_TIMEOUT_MS', defaultText: '`30000`', description: 'Deadline per inference job, queueing included; past it the request fails with `TIMEOUT` and a worker still running it is replaced.' },
+  { name: 'FACEGATE_JOB_TIMEOUT_MS', defaultText: '`30000`', description: 'Deadline per inference job, queueing included; past it the request fails with `TIMEOUT` and a worker still running it stops the job before its next network run.' },
   { name: 'FACEGATE_WORKER_START_TIMEOUT_MS', defaultText: '`120000`', description: 'Deadline for a worker to load its backend and models.' },
   { name: 'FACEGATE_BACKEND', defaultText: '`auto`', description: 'Inference backend of the workers: `auto` (TF.js native when tfjs-node-gpu or tfjs-node is installed and loads, else `onnxruntime`, else `wasm`), `tensorflow`, `onnxruntime`, `wasm`, or `cpu` (pure-JS TF.js, 10-30x slower; only when asked for).' },
   { name: 'FACEGATE_THREADS', defaultText: 'cores / workers (at least 1)', description: 'Threads one worker may use for one inference (ONNX Runtime\'s intra-op threads; TF.js WASM uses one), so that workers x threads = cores.' },
@@ -159,6 +162,8 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_LIVE_MAX_FRAME_BYTES', defaultText: '`1048576`', description: 'Largest live frame (JPEG or WebP bytes after base64 decoding); larger frames fail with `IMAGE_TOO_LARGE`.' },
   { name: 'FACEGATE_LIVE_MAX_FPS', defaultText: '`30`', description: 'Frames accepted per second per session; frames over the rate are refused and counted as dropped.' },
   { name: 'FACEGATE_LIVE_MIN_FACE', defaultText: '`40`', description: 'Smallest face, in pixels, that live frames are searched for (uploads use 20).' },
+  { name: 'FACEGATE_CHALLENGE_MAX_FAILURES', defaultText: '`3`', description: 'Movement challenges not completed (`CHALLENGE_FAILED`) from one client address within 10 minutes that put it on a cooldown; `0` disables cooldowns.' },
+  { name: 'FACEGATE_CHALLENGE_COOLDOWN_MS', defaultText: '`300000`', description: 'How long a cooldown refuses new challenge sessions (`TOO_MANY_ATTEMPTS`).' },
   { name: 'FACEGATE_LOG_LEVEL', defaultText: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.' },
   ...GALLERY_VARIABLES,
 ];
@@ -304,6 +309,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxFrameBytes: r.int('FACEGATE_LIVE_MAX_FRAME_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       maxFps: r.int('FACEGATE_LIVE_MAX_FPS', 30, 1, 240),
       minFaceSize: r.int('FACEGATE_LIVE_MIN_FACE', 40, 12, 10_000),
+      challengeMaxFailures: r.int('FACEGATE_CHALLENGE_MAX_FAILURES', 3, 0, 1000),
+      challengeCooldownMs: r.int('FACEGATE_CHALLENGE_COOLDOWN_MS', 300_000, 1000, 86_400_000),
     },
     log: {
       level: r.oneOf<LogLevel>('FACEGATE_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

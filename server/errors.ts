@@ -24,6 +24,8 @@ export const API_ERROR_CODES = [
   'LIMIT_EXCEEDED',
   'OVERLOADED',
   'TIMEOUT',
+  /** Live challenge: too many challenges not completed from this source; retry after the cooldown. */
+  'TOO_MANY_ATTEMPTS',
   'INTERNAL',
 ] as const;
 
@@ -60,6 +62,7 @@ const HTTP_STATUS: Partial<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
   OVERLOADED: 503,
   TIMEOUT: 504,
+  TOO_MANY_ATTEMPTS: 429,
 };
 
 function faceCodeToApi(code: FaceErrorCode): ApiErrorCode {

@@ -5,6 +5,7 @@
  */
 import { FaceError } from '../errors.js';
 import type { Engine, NetworkRunner } from '../nets/engine.js';
+import { normalisedBatch } from '../nets/pixels.js';
 import { type Layer, type NetworkGraph, windowOutput } from '../nets/graph.js';
 import type { Point } from '../types.js';
 import { loadWeights, requireWeight, type WeightArray, type WeightMap, type WeightSource } from '../weights.js';
@@ -153,16 +154,7 @@ export class DlibResNetEmbedder implements Embedder {
   embed(chips: readonly Uint8Array[]): Float32Array[] {
     if (chips.length === 0) return [];
     const size = this.spec.inputSize;
-    const pixels = new Float32Array(chips.length * size * size * 3);
-    chips.forEach((chip, i) => {
-      if (chip.length !== size * size * 3) throw new Error(`chip ${i} has ${chip.length} bytes, expected ${size * size * 3}`);
-      const base = i * size * size * 3;
-      for (let j = 0; j < chip.length; j += 3) {
-        pixels[base + j] = (chip[j]! - MEAN_RGB[0]) / 256;
-        pixels[base + j + 1] = (chip[j + 1]! - MEAN_RGB[1]) / 256;
-        pixels[base + j + 2] = (chip[j + 2]! - MEAN_RGB[2]) / 256;
-      }
-    });
+    const pixels = normalisedBatch(chips, size, MEAN_RGB, 256);
     const [out] = this.network.run(pixels, [chips.length, size, size, 3]);
     const d = this.spec.dimensions;
     return chips.map((_, i) => out!.data.slice(i * d, (i + 1) * d));

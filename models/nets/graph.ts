@@ -3,7 +3,7 @@
  * layers over named values. The TF.js engine interprets it (nets/tfjs.ts) and the ONNX exporter compiles
  * it (onnx/export.ts), so both engines run the same layers over the same numbers and cannot drift apart.
  *
- * Layout conventions of the description: feature maps are NHWC, conv filters HWIO, dense weights
+ * Layout conventions of the description: feature maps are NHWC, conv filters HWIO (depthwise filters HWC1), dense weights
  * [in, out]; 'flatten' flattens in NHWC order. Engines with another layout convert at their edges.
  */
 import type { WeightArray } from '../weights.js';
@@ -27,6 +27,11 @@ export type Layer =
       activation: Activation;
       alpha?: WeightArray;
     })
+  /**
+   * Depthwise convolution, one filter per input channel, no bias: filters [kh, kw, C, 1] (TF's layout).
+   * Followed by a 1x1 'conv' it is TF's separable convolution.
+   */
+  | (Base & { op: 'depthwiseConv'; in: string; filters: WeightArray; stride: number; pad: 'valid' | 'same' })
   | (Base & { op: 'maxPool'; in: string; size: number; stride: number; pad: 'valid' | 'same' })
   | (Base & { op: 'avgPool'; in: string; size: number; stride: number })
   | (Base & { op: 'dense'; in: string; weights: WeightArray; bias?: WeightArray; activation: Activation; alpha?: WeightArray })

@@ -26,7 +26,9 @@ class TfNetwork {
     this.tensors = graph.layers.map((l) =>
       l.op === 'conv'
         ? { filters: upload<tf.Tensor4D>(l.filters), bias: upload<tf.Tensor1D>(l.bias), alpha: upload<tf.Tensor1D>(l.alpha) }
-        : l.op === 'dense'
+        : l.op === 'depthwiseConv'
+          ? { filters: upload<tf.Tensor4D>(l.filters) }
+          : l.op === 'dense'
           ? { weights: upload<tf.Tensor2D>(l.weights), bias: upload<tf.Tensor1D>(l.bias), alpha: upload<tf.Tensor1D>(l.alpha) }
           : {},
     );
@@ -52,6 +54,8 @@ class TfNetwork {
           x: get<tf.Tensor4D>(l.in), filter: w.filters!, strides: l.stride, pad: l.pad,
           bias: w.bias, activation: l.activation, preluActivationWeights: w.alpha,
         });
+      case 'depthwiseConv':
+        return tf.depthwiseConv2d(get<tf.Tensor4D>(l.in), w.filters!, l.stride, l.pad);
       case 'maxPool':
         return tf.maxPool(get<tf.Tensor4D>(l.in), l.size, l.stride, l.pad);
       case 'avgPool':
@@ -102,6 +106,7 @@ const hollow = (w: WeightArray): WeightArray => ({ data: NO_DATA, shape: w.shape
 /** The layer with its weight arrays emptied (their values live in tensors now). */
 function withoutData(l: Layer): Layer {
   if (l.op === 'conv') return { ...l, filters: hollow(l.filters), bias: hollow(l.bias), ...(l.alpha ? { alpha: hollow(l.alpha) } : {}) };
+  if (l.op === 'depthwiseConv') return { ...l, filters: hollow(l.filters) };
   if (l.op === 'dense') return { ...l, weights: hollow(l.weights), ...(l.bias ? { bias: hollow(l.bias) } : {}), ...(l.alpha ? { alpha: hollow(l.alpha) } : {}) };
   return l;
 }

@@ -143,6 +143,18 @@ function emitLayer(g: OnnxGraph, l: Layer, get: (name: string) => [string, numbe
       });
       return [activate(g, y, l.activation, l.alpha, 4), 4];
     }
+    case 'depthwiseConv': {
+      // [kh, kw, C, 1] has the memory layout of HWIO [kh, kw, 1, C]: OIHW [C, 1, kh, kw], one group per channel
+      const [kh, kw, channels] = l.filters.shape as [number, number, number, number];
+      const f = filtersOIHW({ data: l.filters.data, shape: [kh, kw, 1, channels] });
+      const y = g.node('Conv', [get(l.in)[0], g.floats(f.data, f.dims, 'filters')], {
+        kernel_shape: { ints: [kh, kw] },
+        strides: { ints: [l.stride, l.stride] },
+        group: { int: channels },
+        ...padding(l.pad),
+      });
+      return [y, 4];
+    }
     case 'maxPool':
       return [g.node('MaxPool', [get(l.in)[0]], { kernel_shape: { ints: [l.size, l.size] }, strides: { ints: [l.stride, l.stride] }, ...padding(l.pad) }), 4];
     case 'avgPool':

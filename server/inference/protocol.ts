@@ -1,6 +1,6 @@
 /** Jobs the inference worker answers, and what it reports when ready. Shared by both threads. */
 import type { FaceChoice, FaceSelection } from '../../models/select.js';
-import type { Face } from '../../models/types.js';
+import type { Face, Point } from '../../models/types.js';
 
 export interface WorkerInfo {
   backend: string;
@@ -16,6 +16,8 @@ export interface PixelsPayload {
   minFaceSize?: number;
   /** Which face to embed (default: the most prominent). */
   choice?: FaceChoice;
+  /** Live challenge: also run the 68-point landmark net on the chosen face. */
+  landmarks68?: boolean;
 }
 
 export interface DetectFacesValue {
@@ -37,7 +39,9 @@ export interface AnalyseFrameValue {
   face: Face | null;
   selection: FaceSelection | null;
   embedding: Float32Array | null;
-  timings: { detectMs: number; alignMs: number; embedMs: number };
+  /** 68 points of `face` when asked for (`landmarks68`) and a face was found. */
+  landmarks68?: Point[] | null;
+  timings: { detectMs: number; alignMs: number; embedMs: number; landmarksMs?: number };
 }
 
 export const JOB_DETECT = 'detectFaces';

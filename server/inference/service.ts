@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cosineSimilarity, decodeImage, type DecodeLimits, type FaceChoice, type FaceSelection } from '../../models/index.js';
-import type { DecodedImage, Face, ImageInfo } from '../../models/types.js';
+import type { DecodedImage, Face, ImageInfo, Point } from '../../models/types.js';
 import type { Config } from '../config.js';
 import { ServiceError, tagArgument } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +30,7 @@ export interface StageTimings {
   detectMs: number;
   alignMs?: number;
   embedMs?: number;
+  landmarksMs?: number;
   totalMs: number;
 }
 
@@ -60,6 +61,8 @@ export interface FrameResult {
   face: Face | null;
   selection: FaceSelection | null;
   embedding: Float32Array | null;
+  /** 68 points of `face`, when asked for; null without a face. */
+  landmarks68: Point[] | null;
   model: string;
   timings: StageTimings;
 }
@@ -230,13 +233,17 @@ export class InferenceService {
    * One video frame (live sessions): every face, and the most prominent face and its embedding, or `null`
    * when there is no face, which is a result here rather than an error. Decode errors still throw.
    */
-  async analyseFrame(bytes: Uint8Array, options: { signal?: AbortSignal; minFaceSize?: number } = {}): Promise<FrameResult> {
+  async analyseFrame(
+    bytes: Uint8Array,
+    options: { signal?: AbortSignal; minFaceSize?: number; landmarks68?: boolean } = {},
+  ): Promise<FrameResult> {
     const { signal, minFaceSize } = options;
     this.admit(1);
     const started = performance.now();
     const { image, decodeMs } = await this.decode(bytes);
     const { payload, transfer } = pixels(image);
     if (minFaceSize !== undefined) payload.minFaceSize = minFaceSize;
+    if (options.landmarks68) payload.landmarks68 = true;
     const outcome = await this.pool.run<AnalyseFrameValue>({ kind: JOB_ANALYSE, payload, transfer }, signal ? { signal } : {});
     const { value } = outcome;
     this.observe('queue', outcome.queueMs);
@@ -245,18 +252,21 @@ export class InferenceService {
       this.observe('align', value.timings.alignMs);
       this.observe('embed', value.timings.embedMs);
     }
+    if (value.timings.landmarksMs !== undefined) this.observe('landmarks', value.timings.landmarksMs);
     return {
       image: imageInfo(image),
       faces: value.faces,
       face: value.face,
       selection: value.selection,
       embedding: value.embedding,
+      landmarks68: value.landmarks68 ?? null,
       model: this.modelName,
       timings: {
         decodeMs,
         queueMs: outcome.queueMs,
         detectMs: value.timings.detectMs,
         ...(value.face ? { alignMs: value.timings.alignMs, embedMs: value.timings.embedMs } : {}),
+        ...(value.timings.landmarksMs !== undefined ? { landmarksMs: value.timings.landmarksMs } : {}),
         totalMs: performance.now() - started,
       },
     };

@@ -1,10 +1,13 @@
 /**
- * The inference worker thread: one `FacePipeline` (backend + MTCNN + embedder) loaded at start, then
- * `detectFaces` / `embedFace` / `analyseFrame` jobs on raw RGB pixels decoded by the main thread.
+ * The inference worker thread: one `FacePipeline` (engine + MTCNN + embedder) and the 68-point landmark
+ * net on the same engine, loaded at start, then `detectFaces` / `embedFace` / `analyseFrame` jobs on raw
+ * RGB pixels decoded by the main thread. Every network run passes the pool's checkpoint first, so a job
+ * past its deadline stops between two runs instead of having its thread terminated.
  */
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { FacePipeline, isFaceError } from '../../models/index.js';
+import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import type { RgbImage } from '../../models/types.js';
 import type { Backend } from '../config.js';
 import { serveJobs } from '../pool/runtime.js';
@@ -31,8 +34,10 @@ function toImage(payload: PixelsPayload): RgbImage {
   return { width: payload.width, height: payload.height, data: payload.data };
 }
 
-serveJobs(async () => {
-  const pipeline = await FacePipeline.load({ backend, threads });
+serveJobs(async ({ checkpoint }) => {
+  const pipeline = await FacePipeline.load({ backend, threads, checkpoint });
+  // Challenge frames only; small (350k parameters), so loaded with the rest, on the same engine.
+  const landmarks = Landmark68Net.load(pipeline.engine);
   const embedChosen = (payload: PixelsPayload): EmbedFaceValue => {
     const result = pipeline.embedFace(toImage(payload), {
       ...(payload.minFaceSize ? { detector: { minFaceSize: payload.minFaceSize } } : {}),
@@ -65,6 +70,11 @@ serveJobs(async () => {
         const started = performance.now();
         try {
           const value: AnalyseFrameValue = embedChosen(payload);
+          if (payload.landmarks68 && value.face) {
+            const began = performance.now();
+            value.landmarks68 = landmarks.detect(toImage(payload), [value.face.box])[0]!.points;
+            value.timings.landmarksMs = performance.now() - began;
+          }
           return { value };
         } catch (error) {
           if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;

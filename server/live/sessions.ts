@@ -9,13 +9,20 @@
  * it). A session opened without one (over HTTP) is unclaimed: its id is a one-time hand-over token, and
  * the first connection that uses it becomes the owner. Any other caller gets SESSION_NOT_FOUND, exactly
  * as for an id that never existed.
+ *
+ * A session may run a movement challenge (server/live/challenge/): its frames then also get 68 landmarks,
+ * they queue (bounded) instead of replacing each other, since a blink lasts only a few frames, results
+ * carry the challenge's progress instead of scores, and the session ends with the challenge.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { isFaceError, type Face, type FaceSelection, type ImageInfo } from '../../models/index.js';
+import { isFaceError, type Face, type FaceSelection, type ImageInfo, type Point } from '../../models/index.js';
 import { ServiceError, type ApiErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Channel } from './channel.js';
+import type { OutcomeAudience } from './challenge/audience.js';
+import { ChallengeService, type ChallengeRun } from './challenge/run.js';
+import type { ChallengeProgress } from './challenge/types.js';
 
 export interface LiveLimits {
   /** Live sessions per server. */
@@ -39,9 +46,11 @@ export interface FrameAnalysis {
   selection: FaceSelection | null;
   /** Unit embedding of that face, or null when there is no face. */
   embedding: Float32Array | null;
+  /** 68 points of the largest face, when asked for. */
+  landmarks68?: Point[] | null;
 }
 
-export type FrameAnalyser = (frame: Uint8Array, signal: AbortSignal) => Promise<FrameAnalysis>;
+export type FrameAnalyser = (frame: Uint8Array, signal: AbortSignal, options: { landmarks68: boolean }) => Promise<FrameAnalysis>;
 
 export interface ReferenceFace {
   image: ImageInfo;
@@ -76,12 +85,13 @@ export interface LiveFrameResult {
   sequence: number;
   image: ImageInfo | null;
   faces: Face[];
-  /** Which face was compared (the most prominent), or null without a face. */
+  /** Which face was compared (the most prominent), or null without a face, and during a challenge. */
   selection: FaceSelection | null;
-  /** Cosine similarity of that face to the reference; null without a face. */
+  /** Cosine similarity of that face to the reference; null without a face, and during a challenge. */
   similarity: number | null;
   match: boolean | null;
-  threshold: number;
+  /** Null during a challenge (no scores or thresholds are shown then). */
+  threshold: number | null;
   /** From the frame's arrival to its result, milliseconds. */
   latencyMs: number;
   /** Frames processed so far in this session, this one included. */
@@ -92,6 +102,8 @@ export interface LiveFrameResult {
   error: { code: ApiErrorCode; message: string } | null;
   /** Live identification sessions only. */
   identity: LiveIdentity | null;
+  /** The movement challenge after this frame; null in a session without one. */
+  challenge: ChallengeProgress | null;
 }
 
 export interface LiveSessionInfo {
@@ -100,6 +112,8 @@ export interface LiveSessionInfo {
   reference: ReferenceFace | null;
   threshold: number;
   expiresAt: Date;
+  /** Whether the session runs a movement challenge. */
+  challenge: boolean;
 }
 
 export interface SubmitResult {
@@ -116,6 +130,17 @@ export interface LiveObserver {
   frameDropped(reason: 'replaced' | 'rate_limited'): void;
 }
 
+/** Frames a challenge session keeps waiting (about half a second at 15 fps) before dropping the oldest. */
+const CHALLENGE_BACKLOG = 8;
+
+export interface StartOptions {
+  /**
+   * Run a movement challenge; `keys` name who is put on a cooldown after repeated failures, `audience`
+   * who may read its outcome (challenge/audience.ts; absent: whoever holds the session id).
+   */
+  challenge?: { keys: string[]; audience?: OutcomeAudience | null };
+}
+
 interface PendingFrame {
   sequence: number;
   bytes: Uint8Array;
@@ -124,7 +149,10 @@ interface PendingFrame {
 
 class LiveSession {
   nextSequence = 1;
-  pending: PendingFrame | undefined;
+  /** Frames waiting: at most one (latest wins), or CHALLENGE_BACKLOG with a challenge. */
+  pending: PendingFrame[] = [];
+  challenge: ChallengeRun | undefined;
+  challengeTimer: NodeJS.Timeout | undefined;
   inFlight: AbortController | undefined;
   processed = 0;
   dropped = 0;
@@ -157,6 +185,7 @@ export class LiveSessionManager {
     private readonly analyse: FrameAnalyser,
     private readonly observer?: LiveObserver,
     private readonly logger?: Logger,
+    readonly challenges: ChallengeService = new ChallengeService(),
   ) {}
 
   private readonly owners = new WeakMap<object, string>();
@@ -192,10 +221,16 @@ export class LiveSessionManager {
   }
 
   /** `reference`: a face to compare with; or a FrameScorer (gallery-backed sessions). */
-  start(owner: string | null, reference: ReferenceFace | FrameScorer, threshold: number): LiveSessionInfo {
+  start(owner: string | null, reference: ReferenceFace | FrameScorer, threshold: number, options: StartOptions = {}): LiveSessionInfo {
     this.checkCapacity(owner);
+    if (options.challenge) this.challenges.admit(options.challenge.keys);
     const scorer = 'score' in reference ? reference : null;
     const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
+    if (options.challenge) {
+      session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys, options.challenge.audience ?? null);
+      session.challengeTimer = setTimeout(() => this.end(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
+      session.challengeTimer.unref();
+    }
     this.sessions.set(session.id, session);
     this.touch(session);
     this.observer?.sessionsChanged(this.sessions.size);
@@ -209,6 +244,7 @@ export class LiveSessionManager {
       reference: session.reference,
       threshold: session.threshold,
       expiresAt: new Date(Date.now() + this.limits.idleTimeoutMs),
+      challenge: session.challenge !== undefined,
     };
   }
 
@@ -242,11 +278,12 @@ export class LiveSessionManager {
       this.observer?.frameDropped('rate_limited');
       return { sessionId, sequence, accepted: false, dropped: session.dropped };
     }
-    if (session.pending) {
+    if (session.pending.length >= (session.challenge ? CHALLENGE_BACKLOG : 1)) {
+      session.pending.shift();
       session.dropped++;
       this.observer?.frameDropped('replaced');
     }
-    session.pending = { sequence, bytes, receivedAt: performance.now() };
+    session.pending.push({ sequence, bytes, receivedAt: performance.now() });
     if (!session.inFlight) void this.drain(session);
     return { sessionId, sequence, accepted: true, dropped: session.dropped };
   }
@@ -280,7 +317,14 @@ export class LiveSessionManager {
     const session = this.sessions.get(sessionId);
     if (!session) return false;
     session.closed = true;
-    session.pending = undefined;
+    session.pending = [];
+    clearTimeout(session.challengeTimer);
+    if (session.challenge && !session.challenge.ended) {
+      // Expired or ended early: the subscriber still hears how (no frame goes with it).
+      session.challenge.abandon();
+      const last = this.challengeEnd(session);
+      for (const channel of session.subscribers) channel.push(last);
+    }
     session.inFlight?.abort(new ServiceError('BAD_REQUEST', 'live session ended'));
     clearTimeout(session.idleTimer);
     this.sessions.delete(sessionId);
@@ -294,6 +338,11 @@ export class LiveSessionManager {
   /** Ends every session of an owner (its connection closed). */
   closeOwner(owner: string): void {
     for (const s of [...this.sessions.values()]) if (s.owner === owner) this.end(s.id, 'connection closed');
+  }
+
+  /** A challenge's final outcome, once (for a backend); undefined when unknown, unread too long or already read. */
+  takeChallengeOutcome(sessionId: string) {
+    return this.challenges.takeOutcome(sessionId);
   }
 
   dispose(): void {
@@ -321,15 +370,14 @@ export class LiveSessionManager {
 
   /** Analyses the pending frame, then the next one that arrived meanwhile, until none is waiting. */
   private async drain(session: LiveSession): Promise<void> {
-    while (session.pending && !session.closed) {
-      const frame = session.pending;
-      session.pending = undefined;
+    while (session.pending.length > 0 && !session.closed) {
+      const frame = session.pending.shift()!;
       const controller = new AbortController();
       session.inFlight = controller;
       let result: LiveFrameResult;
       this.running++;
       try {
-        const analysis = await this.analyse(frame.bytes, controller.signal);
+        const analysis = await this.analyse(frame.bytes, controller.signal, { landmarks68: session.challenge !== undefined });
         result = this.score(session, frame, analysis);
       } catch (error) {
         result = this.failed(session, frame, error);
@@ -341,10 +389,26 @@ export class LiveSessionManager {
       this.observer?.frameProcessed(result.latencyMs);
       if (session.subscribers.size === 0) session.unclaimed = result;
       for (const channel of session.subscribers) channel.push(result);
+      if (session.challenge?.ended) this.end(session.id, 'challenge ended');
     }
   }
 
   private score(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
+    const plain = this.plainScore(session, frame, analysis);
+    if (!session.challenge) return plain;
+    const challenge = session.challenge.observe({
+      sequence: frame.sequence,
+      receivedAt: frame.receivedAt,
+      bytes: frame.bytes,
+      faces: analysis.faces,
+      landmarks68: analysis.landmarks68 ?? null,
+      fivePoints: analysis.faces[0]?.landmarks ?? null,
+      similarity: plain.similarity,
+    });
+    return { ...plain, similarity: null, match: null, threshold: null, challenge };
+  }
+
+  private plainScore(session: LiveSession, frame: PendingFrame, analysis: FrameAnalysis): LiveFrameResult {
     session.processed++;
     let similarity: number | null = null;
     let match: boolean | null = null;
@@ -372,6 +436,26 @@ export class LiveSessionManager {
       dropped: session.dropped,
       error: null,
       identity,
+      challenge: null,
+    };
+  }
+
+  private challengeEnd(session: LiveSession): LiveFrameResult {
+    return {
+      sessionId: session.id,
+      sequence: session.nextSequence - 1,
+      image: null,
+      faces: [],
+      selection: null,
+      similarity: null,
+      match: null,
+      threshold: null,
+      latencyMs: 0,
+      processed: session.processed,
+      dropped: session.dropped,
+      error: null,
+      identity: null,
+      challenge: session.challenge!.machine.progress,
     };
   }
 
@@ -396,12 +480,13 @@ export class LiveSessionManager {
       selection: null,
       similarity: null,
       match: null,
-      threshold: session.threshold,
+      threshold: session.challenge ? null : session.threshold,
       latencyMs: performance.now() - frame.receivedAt,
       processed: session.processed,
       dropped: session.dropped,
       error: { code, message },
       identity: null,
+      challenge: session.challenge ? session.challenge.tick() : null,
     };
   }
 }

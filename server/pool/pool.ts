@@ -6,8 +6,12 @@
  *   all-or-nothing per call (`runAll`): a `verify` needs two jobs, and either both are accepted or the
  *   call fails at once with `OVERLOADED`, so a half-admitted request never wastes a worker.
  * - Every job has a deadline counted from submission. Past it the caller gets `TIMEOUT`; a queued job
- *   leaves the queue, and a running one has its worker terminated and replaced (a TF.js forward pass
- *   cannot be interrupted any other way).
+ *   leaves the queue, and a running one is cancelled: the worker stops it at its next checkpoint (the
+ *   inference worker checks before every network run) and takes the next job. A worker is never
+ *   terminated inside a job, because terminating a thread inside a native call (onnxruntime-node,
+ *   tfjs-node) aborts the whole process (`terminate called after throwing an instance of
+ *   'Napi::Error'`). Only a worker that reaches no checkpoint within `cancelGraceMs` is terminated and
+ *   replaced, as a last resort.
  * - Aborting (the request's `AbortSignal`) removes a queued job; a running one finishes and its result is
  *   dropped, so the worker and its models survive.
  * - A worker that dies (uncaught error, out of memory, terminated) is replaced; its job fails with
@@ -24,7 +28,7 @@ import { FaceError, type FaceErrorCode } from '../../models/errors.js';
 import { ServiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { JobMessage, SerializedError, WorkerMessage } from './protocol.js';
+import { EXIT_AT_CHECKPOINT, JOB_CANCELLED, type JobMessage, type SerializedError, type WorkerMessage } from './protocol.js';
 
 export interface PoolOptions {
   /** The worker module: a compiled `.js` file, or a `.ts` file (run through tsx: source checkouts, tests). */
@@ -43,6 +47,11 @@ export interface PoolOptions {
   metrics?: Metrics;
   /** Longest wait between attempts to bring back a worker that fails to load. */
   maxRestartBackoffMs?: number;
+  /**
+   * How long a cancelled job (past its deadline, or running at shutdown) may take to reach its next
+   * checkpoint before its worker is terminated anyway. Default 10 s: longer than any single network run.
+   */
+  cancelGraceMs?: number;
 }
 
 export interface JobSpec {
@@ -85,6 +94,8 @@ export interface PoolStats {
   busy: number;
   queued: number;
   restarts: number;
+  /** Running jobs that were cancelled and stopped at a checkpoint, their worker kept. */
+  cancelled: number;
   workers: WorkerStats[];
 }
 
@@ -96,6 +107,8 @@ interface Job {
   submittedAt: number;
   startedAt?: number;
   settled: boolean;
+  /** Failed while its worker was still running it (TIMEOUT, shutdown): the late result is not counted. */
+  failedEarly?: boolean;
   timer?: NodeJS.Timeout;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -117,6 +130,10 @@ interface Slot {
   failures: number;
   lastError?: unknown;
   startTimer?: NodeJS.Timeout;
+  /** The worker's cancellation cell, shared with the thread (see JobMessage.cancel). */
+  cancel: Int32Array;
+  /** Runs out when a cancelled job has not stopped within cancelGraceMs. */
+  cancelTimer?: NodeJS.Timeout;
   exited: Promise<void>;
 }
 
@@ -166,6 +183,7 @@ export class WorkerPool<Info = unknown> {
   private phase: Phase = 'new';
   private nextJobId = 1;
   private restartCount = 0;
+  private cancelledCount = 0;
   private workerInfo: Info | undefined;
   private startWaiters?: { resolve: () => void; reject: (error: unknown) => void };
   private readonly log: Logger;
@@ -271,17 +289,27 @@ export class WorkerPool<Info = unknown> {
       busy: workers.filter((w) => w.state === 'busy').length,
       queued: this.queue.length,
       restarts: this.restartCount,
+      cancelled: this.cancelledCount,
       workers,
     };
   }
 
   /**
-   * Terminates a worker abruptly, exactly as a crash would look to the pool: its job fails and it is
-   * replaced. For tests and operators; resolves once the thread has exited.
+   * Kills a worker, exactly as a crash would look to the pool: its job fails and it is replaced. A busy
+   * worker exits at its job's next checkpoint (terminating it inside a native call would abort the
+   * process), or is terminated after cancelGraceMs; an idle one is terminated. For tests and operators;
+   * resolves once the thread has exited.
    */
   async killWorker(id: number): Promise<void> {
     const slot = this.slots[id];
     if (!slot || slot.state === 'stopped') throw new RangeError(`no live worker ${id}`);
+    if (slot.state === 'busy') {
+      Atomics.store(slot.cancel, 0, EXIT_AT_CHECKPOINT);
+      const timer = setTimeout(() => void slot.worker.terminate(), this.cancelGraceMs);
+      await slot.exited;
+      clearTimeout(timer);
+      return;
+    }
     await slot.worker.terminate();
     await slot.exited;
   }
@@ -305,8 +333,21 @@ export class WorkerPool<Info = unknown> {
     }
     const shuttingDown = (): ServiceError => new ServiceError('OVERLOADED', 'The server is shutting down; retry on another instance');
     for (const job of this.queue.splice(0)) this.settle(job, shuttingDown());
+    // Jobs still running fail now and are cancelled; their workers are terminated once they stop (or
+    // after the grace): never inside a native call.
+    for (const slot of this.slots) {
+      if (!slot.job || slot.state !== 'busy') continue;
+      slot.job.failedEarly = true;
+      this.settle(slot.job, shuttingDown());
+      Atomics.store(slot.cancel, 0, slot.job.id);
+    }
+    const graceEnds = Date.now() + this.cancelGraceMs;
+    while (this.slots.some((s) => s.state === 'busy') && Date.now() < graceEnds) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await Promise.all(
       this.slots.map(async (slot) => {
+        clearTimeout(slot.cancelTimer);
         if (slot.job) this.settle(slot.job, shuttingDown());
         if (slot.state !== 'stopped') {
           slot.intent = 'close';
@@ -321,6 +362,10 @@ export class WorkerPool<Info = unknown> {
 
   // ---------------------------------------------------------------------------------------------
 
+  private get cancelGraceMs(): number {
+    return this.options.cancelGraceMs ?? 10_000;
+  }
+
   private spawn(id: number, failures: number): Slot {
     const worker = spawnThread(this.options.file, this.options.workerData);
     let markExited!: () => void;
@@ -330,6 +375,7 @@ export class WorkerPool<Info = unknown> {
       state: 'starting',
       jobsDone: 0,
       failures,
+      cancel: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
       exited: new Promise<void>((r) => (markExited = r)),
     };
     slot.startTimer = setTimeout(() => {
@@ -384,7 +430,15 @@ export class WorkerPool<Info = unknown> {
         slot.job = undefined;
         slot.jobsDone++;
         if (slot.state === 'busy') slot.state = 'idle';
-        if (message.ok) {
+        clearTimeout(slot.cancelTimer);
+        slot.cancelTimer = undefined;
+        if (!message.ok && message.error.name === JOB_CANCELLED) {
+          this.cancelledCount++;
+          this.log.info({ workerId: slot.id, job: job.kind, runMs: message.runMs }, 'cancelled job stopped at a checkpoint; worker kept');
+        }
+        if (job.failedEarly) {
+          // the caller already has its answer
+        } else if (message.ok) {
           this.options.metrics?.jobs.inc({ kind: job.kind, outcome: 'ok' });
           this.settle(job, undefined, {
             value: message.value,
@@ -424,6 +478,7 @@ export class WorkerPool<Info = unknown> {
 
   private onExit(slot: Slot, code: number): void {
     clearTimeout(slot.startTimer);
+    clearTimeout(slot.cancelTimer);
     const previous = slot.state;
     slot.state = 'stopped';
     const intent = slot.intent;
@@ -482,7 +537,7 @@ export class WorkerPool<Info = unknown> {
       job.startedAt = performance.now();
       slot.state = 'busy';
       slot.job = job;
-      const message: JobMessage = { type: 'job', id: job.id, kind: job.kind, payload: job.payload };
+      const message: JobMessage = { type: 'job', id: job.id, kind: job.kind, payload: job.payload, cancel: slot.cancel };
       try {
         slot.worker.postMessage(message, job.transfer);
       } catch (error) {
@@ -510,15 +565,25 @@ export class WorkerPool<Info = unknown> {
     }
     const slot = this.slots.find((s) => s.job === job);
     this.options.metrics?.jobs.inc({ kind: job.kind, outcome: 'TIMEOUT' });
+    job.failedEarly = true;
     this.settle(job, new ServiceError('TIMEOUT', `Inference did not finish within ${timeoutMs} ms`));
-    if (slot && slot.state === 'busy') {
-      this.log.warn({ workerId: slot.id, job: job.kind, timeoutMs }, 'job past its deadline: terminating its worker');
+    if (slot && slot.state === 'busy') this.cancel(slot, job, timeoutMs);
+  }
+
+  /** Asks the worker to stop `job` at its next checkpoint; terminates and replaces it if it does not in time. */
+  private cancel(slot: Slot, job: Job, timeoutMs: number): void {
+    this.log.warn({ workerId: slot.id, job: job.kind, timeoutMs }, 'job past its deadline: cancelling it');
+    Atomics.store(slot.cancel, 0, job.id);
+    slot.cancelTimer = setTimeout(() => {
+      slot.cancelTimer = undefined;
+      if (slot.job !== job || slot.state !== 'busy') return;
+      this.log.error({ workerId: slot.id, job: job.kind, graceMs: this.cancelGraceMs }, 'cancelled job reached no checkpoint: terminating its worker');
       slot.intent = 'timeout';
       // Not ready from now on: the replacement is, once loaded.
       slot.state = 'stopped';
       this.updateGauges();
       void slot.worker.terminate();
-    }
+    }, this.cancelGraceMs);
   }
 
   private onAbort(job: Job): void {

@@ -16,7 +16,19 @@ export interface JobMessage {
   id: number;
   kind: string;
   payload: unknown;
+  /**
+   * The worker's cancellation cell (one Int32 on a SharedArrayBuffer, the same memory in both threads):
+   * the pool stores a job's id there to ask the worker to stop that job at its next checkpoint, or
+   * EXIT_AT_CHECKPOINT to have the thread exit there.
+   */
+  cancel: Int32Array;
 }
+
+/** In a cancellation cell: the thread exits at its next checkpoint, as if it crashed (WorkerPool.killWorker). */
+export const EXIT_AT_CHECKPOINT = -1;
+
+/** The error a job ends with when the pool cancelled it (past its deadline, or at shutdown). */
+export const JOB_CANCELLED = 'JobCancelled';
 
 export type WorkerMessage =
   | { type: 'ready'; info: unknown }

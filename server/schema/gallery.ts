@@ -21,11 +21,11 @@ import type {
 } from '../gallery/service.js';
 import type { ApiKeyRecord, GalleryRecord, Grant, MatchPolicy, Page, QualityFigures, QualityPolicy, Scope, SubjectRecord, TemplateSummary } from '../gallery/types.js';
 import { SCOPES } from '../gallery/types.js';
-import { apiError } from '../errors.js';
-import type { LiveIdentity, LiveSessionInfo } from '../live/sessions.js';
+import { apiError, ServiceError, tagArgument } from '../errors.js';
+import type { LiveIdentity, LiveSessionInfo, StartOptions } from '../live/sessions.js';
 import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 import { liveOwner } from '../live/owner.js';
-import { LiveFrameRef } from './live.js';
+import { clientAddress, LiveFrameRef, outcomeAudience } from './live.js';
 
 // ------------------------------------------------------------------------------------------------
 // Access
@@ -437,6 +437,7 @@ const GalleryLiveSessionRef = builder.objectRef<GalleryLiveSession>('GalleryLive
   description: 'A live session against an enrolled subject, or identifying whoever is in front of the camera. Send frames with submitFrame, read results on liveVerification.',
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.info.id }),
+    challenge: t.boolean({ description: 'Whether the session runs a movement challenge (see startGalleryLiveSession).', resolve: (s) => s.info.challenge }),
     expiresAt: t.string({ resolve: (s) => s.info.expiresAt.toISOString() }),
     threshold: t.float({ resolve: (s) => s.info.threshold }),
     galleryId: t.exposeID('galleryId'),
@@ -750,19 +751,33 @@ builder.mutationFields((t) => ({
   startGalleryLiveSession: t.field({
     type: GalleryLiveSessionRef,
     description:
-      'Opens a live session without a reference image (identify scope): with subjectId, frames are verified against all of the subject\'s templates; with galleryId, each result names who is in front of the camera (identity).',
+      'Opens a live session without a reference image (identify scope): with subjectId, frames are verified against all of the subject\'s templates, with a movement challenge by default; with galleryId, each result names who is in front of the camera (identity).',
     args: {
       subjectId: t.arg.id(),
       galleryId: t.arg.id(),
       threshold: t.arg.float({ description: "With subjectId: default the gallery's verifyThreshold." }),
+      challenge: t.arg.boolean({
+        description:
+          'With subjectId: run a movement challenge (default true): frames carry its progress instead of scores, and the session ends with its outcome, which a backend reads once with liveChallengeOutcome using this key or one with read on the gallery. Pass false for plain frame-by-frame verification. Not available with galleryId.',
+      }),
     },
     resolve: (_root, args, ctx) =>
       guarded(async () => {
         if ((args.subjectId == null) === (args.galleryId == null)) throw apiError('BAD_REQUEST', 'Send exactly one of subjectId or galleryId');
+        if (args.galleryId != null && args.challenge === true) {
+          throw tagArgument(new ServiceError('BAD_REQUEST', 'The movement challenge needs a subject to check the face against: use subjectId'), 'challenge');
+        }
         let target: { subjectId: string } | { galleryId: string };
+        let challenge: StartOptions['challenge'];
         if (args.subjectId != null) {
           target = { subjectId: String(args.subjectId) };
-          await subjectFor(ctx, target.subjectId, 'identify');
+          const subject = await subjectFor(ctx, target.subjectId, 'identify');
+          if (args.challenge !== false) {
+            // Cooldown per client address and per subject: repeated failures against one subject from
+            // many addresses are stopped too.
+            challenge = { keys: [clientAddress(ctx), `subject:${subject.id}`], audience: await outcomeAudience(ctx, subject.galleryId) };
+            ctx.deps.live.challenges.admit(challenge.keys);
+          }
         } else {
           target = { galleryId: String(args.galleryId) };
           await authorize(ctx, 'identify', target.galleryId);
@@ -770,7 +785,7 @@ builder.mutationFields((t) => ({
         const owner = liveOwner(ctx);
         ctx.deps.live.checkCapacity(owner);
         const { scorer, threshold, gallery, subject } = await ctx.deps.gallery.liveScorer(target, args.threshold);
-        return { info: ctx.deps.live.start(owner, scorer, threshold), galleryId: gallery.id, subject };
+        return { info: ctx.deps.live.start(owner, scorer, threshold, challenge ? { challenge } : {}), galleryId: gallery.id, subject };
       }),
   }),
   createApiKey: t.field({

@@ -11,6 +11,7 @@ import './verify.js';
 import './service.js';
 import './live.js';
 import './gallery.js';
+import './challenge.js';
 
 builder.mutationType({
   description: 'Inference on uploaded images (multipart requests). One inference field per operation.',

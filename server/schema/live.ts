@@ -8,6 +8,9 @@ import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
 import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/sessions.js';
 import { liveOwner } from '../live/owner.js';
 import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload } from './common.js';
+import { ChallengeProgressRef } from './challenge.js';
+import { principalOf } from '../gallery/principal.js';
+import type { OutcomeAudience } from '../live/challenge/audience.js';
 
 const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('FrameError').implement({
   description: 'Why one live frame could not be analysed (the session goes on).',
@@ -31,6 +34,7 @@ export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').
     referenceFace: t.field({ type: FaceRef, description: 'The face of the reference image that frames are compared with.', resolve: (s) => s.reference!.face }),
     referenceFaceCount: t.int({ resolve: (s) => s.reference!.faceCount }),
     referenceSelection: t.field({ type: FaceSelectionRef, description: 'Which face of the reference was used, and whether that was a close call.', resolve: (s) => s.reference!.selection }),
+    challenge: t.exposeBoolean('challenge', { description: 'Whether the session runs a movement challenge.' }),
   }),
 });
 
@@ -63,13 +67,34 @@ export const LiveFrameRef = builder.objectRef<LiveFrameResult>('LiveFrame').impl
       resolve: (f) => f.similarity,
     }),
     match: t.boolean({ nullable: true, description: 'similarity >= threshold; null without a face.', resolve: (f) => f.match }),
-    threshold: t.exposeFloat('threshold'),
+    threshold: t.float({ nullable: true, description: 'Null during a challenge.', resolve: (f) => f.threshold }),
     latencyMs: t.float({ description: 'From the frame arriving to this result.', resolve: (f) => ms(f.latencyMs) }),
     processed: t.exposeInt('processed', { description: 'Frames processed so far in the session, this one included.' }),
     dropped: t.exposeInt('dropped', { description: 'Frames dropped so far: replaced while waiting (latest frame wins) or over the rate limit.' }),
     error: t.field({ type: ErrorInfoRef, nullable: true, resolve: (f) => f.error }),
+    challenge: t.field({
+      type: ChallengeProgressRef,
+      nullable: true,
+      description: 'The movement challenge after this frame (similarity, match and threshold are null then); null without a challenge.',
+      resolve: (f) => f.challenge,
+    }),
   }),
 });
+
+/** Where a client connects from, for the challenge cooldown (the socket's peer address). */
+export function clientAddress(ctx: Context): string {
+  const req = (ctx as { req?: { socket?: { remoteAddress?: string } } }).req;
+  return `addr:${req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
+/**
+ * Who may read a challenge's outcome: the key the request carries (an invalid one fails here), or
+ * nobody in particular without one (challenge/audience.ts).
+ */
+export async function outcomeAudience(ctx: Context, galleryId: string | null): Promise<OutcomeAudience | null> {
+  const principal = await principalOf(ctx);
+  return principal ? { keyId: principal.keyId, galleryId } : null;
+}
 
 /** Base64 (optionally a data: URL) to bytes, refusing what is not base64. */
 export function fromBase64(value: string, argument: string): Uint8Array {
@@ -91,6 +116,10 @@ builder.mutationField('startLiveSession', (t) =>
       referenceBase64: t.arg.string({ description: 'The reference image, base64 (or a data: URL).' }),
       threshold: t.arg.float({ description: "Cosine-similarity threshold in [-1, 1]; default: the server's." }),
       referenceFace: t.arg({ type: FaceSelectorInput, description: 'Which face of the reference; default: { rule: PROMINENT }.' }),
+      challenge: t.arg.boolean({
+        description:
+          'Run a movement challenge (turns and blinks in a random order, checked by the server); the session ends with its outcome, which a backend reads once with liveChallengeOutcome (bound to the API key the session was opened with, if any). Default false here; startGalleryLiveSession against an enrolled subject runs it by default.',
+      }),
     },
     resolve: (_root, args, ctx) =>
       guarded(async () => {
@@ -105,11 +134,14 @@ builder.mutationField('startLiveSession', (t) =>
           ? await readUpload(args.reference, 'reference', ctx)
           : fromBase64(args.referenceBase64!, 'referenceBase64');
         ctx.deps.live.checkCapacity(liveOwner(ctx));
+        // The outcome is bound to the key the session is opened with (none: whoever holds the id).
+        const challenge = args.challenge ? { keys: [clientAddress(ctx)], audience: await outcomeAudience(ctx, null) } : undefined;
+        if (challenge) ctx.deps.live.challenges.admit(challenge.keys);
         const choice = faceChoice(args.referenceFace);
         const reference = await ctx.deps.inference
           .embed(bytes, { signal: ctx.signal, ...(choice ? { choice } : {}) })
           .catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
-        return ctx.deps.live.start(liveOwner(ctx), reference, threshold);
+        return ctx.deps.live.start(liveOwner(ctx), reference, threshold, challenge ? { challenge } : {});
       }),
   }),
 );

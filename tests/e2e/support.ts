@@ -137,9 +137,25 @@ export async function startServer(clientDir: string, env: Record<string, string>
  * on grey. A few identical frames; Chromium loops the file.
  */
 export async function makeY4m(imagePath: string, outPath: string, frames = 3): Promise<string> {
+  const frame = await y4mFrame(imagePath);
+  writeFileSync(outPath, Buffer.concat([Y4M_HEADER, ...Array.from({ length: frames }, () => frame)]));
+  return outPath;
+}
+
+/** A clip of different pictures (file paths or encoded images), one frame each, looped by Chromium. */
+export async function makeY4mClip(images: ReadonlyArray<string | Buffer>, outPath: string): Promise<string> {
+  const frames = [];
+  for (const image of images) frames.push(await y4mFrame(image));
+  writeFileSync(outPath, Buffer.concat([Y4M_HEADER, ...frames]));
+  return outPath;
+}
+
+const Y4M_HEADER = Buffer.from('YUV4MPEG2 W640 H480 F15:1 Ip A1:1 C420jpeg\n');
+
+async function y4mFrame(image: string | Buffer): Promise<Buffer> {
   const W = 640;
   const H = 480;
-  const face = await sharp(imagePath).resize({ height: H, width: H, fit: 'contain', background: '#808080' }).toBuffer();
+  const face = await sharp(image).resize({ height: H, width: H, fit: 'contain', background: '#808080' }).toBuffer();
   const { data } = await sharp({ create: { width: W, height: H, channels: 3, background: '#808080' } })
     .composite([{ input: face, left: (W - H) / 2, top: 0 }])
     .removeAlpha()
@@ -173,10 +189,7 @@ export async function makeY4m(imagePath: string, outPath: string, frames = 3): P
       v[j * (W / 2) + i] = Math.round(128 + 112 * r - 93.786 * g - 18.214 * b);
     }
   }
-  const header = Buffer.from(`YUV4MPEG2 W${W} H${H} F15:1 Ip A1:1 C420jpeg\n`);
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v]);
-  writeFileSync(outPath, Buffer.concat([header, ...Array.from({ length: frames }, () => frame)]));
-  return outPath;
+  return Buffer.concat([Buffer.from('FRAME\n'), y, u, v]);
 }
 
 export interface Browser {

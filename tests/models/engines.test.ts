@@ -1,7 +1,8 @@
 /**
  * The two engines run one description of each network (models/nets), so they must agree: on 60 images
  * (LFW when present, else 54 variants of the face-api sample photos), the same faces with boxes and
- * landmarks within 1 px, and embeddings with cosine >= 0.9999, between onnxruntime and TF.js wasm.
+ * landmarks within 1 px, embeddings with cosine >= 0.9999, and the 68-point landmark net's points within
+ * 1 px, between onnxruntime and TF.js wasm.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagePath, pairImageKeys, parseImageKey, parsePairs } from '../../bench/lfw/protocol.js';
 import { cosineSimilarity, decodeImage, FacePipeline, type Face, type RgbImage } from '../../models/index.js';
 import { landmarkPoints } from '../../models/align.js';
+import { Landmark68Net } from '../../models/landmarks/landmark68.js';
 import { hasLfw, lfwDir, readSample } from '../support/fixtures.js';
 
 async function images(): Promise<Array<{ name: string; image: RgbImage }>> {
@@ -43,9 +45,11 @@ function maxDistance(a: Face, b: Face): number {
 describe('onnxruntime and wasm agree', () => {
   let wasm: FacePipeline;
   let ort: FacePipeline;
+  let set: Array<{ name: string; image: RgbImage }>;
   beforeAll(async () => {
     wasm = await FacePipeline.load({ backend: 'wasm' });
     ort = await FacePipeline.load({ backend: 'onnxruntime' });
+    set = await images();
   });
   afterAll(() => {
     wasm?.dispose();
@@ -55,7 +59,6 @@ describe('onnxruntime and wasm agree', () => {
   it('on boxes, landmarks and embeddings over 50+ images', async () => {
     expect(ort.backend).toBe('onnxruntime');
     expect(wasm.backend).toBe('wasm');
-    const set = await images();
     expect(set.length).toBeGreaterThanOrEqual(50);
     let faces = 0;
     let worstPx = 0;
@@ -82,4 +85,31 @@ describe('onnxruntime and wasm agree', () => {
     console.info(`[engines] ${set.length} images, ${faces} faces: largest box/landmark difference ${worstPx.toFixed(4)} px, lowest cosine ${worstCosine.toFixed(6)}`);
     expect(faces).toBeGreaterThanOrEqual(50);
   }, 240_000);
+
+  it("on the 68-point landmark net's points, on the same face boxes, over 50+ faces", () => {
+    const onWasm = Landmark68Net.load(wasm.engine);
+    const onOrt = Landmark68Net.load(ort.engine);
+    try {
+      let faces = 0;
+      let worstPx = 0;
+      for (const { name, image } of set) {
+        const boxes = wasm.detectFaces(image).map((f) => f.box);
+        const a = onWasm.detect(image, boxes);
+        const b = onOrt.detect(image, boxes);
+        expect(b, name).toHaveLength(a.length);
+        a.forEach((face, i) => {
+          expect(face.points, name).toHaveLength(68);
+          const d = Math.max(...face.points.flatMap((p, k) => [Math.abs(p.x - b[i]!.points[k]!.x), Math.abs(p.y - b[i]!.points[k]!.y)]));
+          worstPx = Math.max(worstPx, d);
+          expect(d, `${name} face ${i}`).toBeLessThanOrEqual(1);
+        });
+        faces += a.length;
+      }
+      console.info(`[engines] 68-point net on ${faces} faces: largest point difference ${worstPx.toFixed(5)} px`);
+      expect(faces).toBeGreaterThanOrEqual(50);
+    } finally {
+      onWasm.dispose();
+      onOrt.dispose();
+    }
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePairs } from '../../bench/lfw/protocol.js';
-import { cosineSimilarity, DEFAULT_THRESHOLD, FacePipeline } from '../../models/index.js';
+import { cosineSimilarity, decodeImage, DEFAULT_THRESHOLD, FacePipeline } from '../../models/index.js';
 import { codeOf } from '../support/errors.js';
 import { tf } from '../../models/tf.js';
 import { hasLfw, lfwDir, lfwSkipReason, readLfwImage, readSample } from '../support/fixtures.js';
@@ -60,6 +60,43 @@ describe('embeddings', () => {
       wasm.dispose();
     }
   });
+});
+
+describe('checkpoint (cooperative cancellation)', () => {
+  for (const backend of ['onnxruntime', 'wasm'] as const) {
+    it(`on ${backend}: runs before every network run; throwing stops the call between runs, and the pipeline goes on`, async () => {
+      let calls = 0;
+      let stopAt = Number.POSITIVE_INFINITY;
+      const stopped = new Error('stopped (test)');
+      const p = await FacePipeline.load({
+        backend,
+        checkpoint: () => {
+          if (++calls >= stopAt) throw stopped;
+        },
+      });
+      try {
+        const image = await decodeImage(await sharp(readSample(2)).resize(640).jpeg().toBuffer());
+        const full = p.embedFace(image);
+        // P-Net once per pyramid level, then R-Net, O-Net and the embedder: many runs for one call.
+        const runs = calls;
+        expect(runs).toBeGreaterThan(5);
+        const tensors = p.tensorCount();
+        for (const at of [1, Math.floor(runs / 2), runs]) {
+          calls = 0;
+          stopAt = at;
+          expect(() => p.embedFace(image)).toThrow(stopped);
+          expect(calls).toBe(at);
+          expect(p.tensorCount()).toBe(tensors);
+        }
+        calls = 0;
+        stopAt = Number.POSITIVE_INFINITY;
+        expect(cosineSimilarity(p.embedFace(image).embedding, full.embedding)).toBeCloseTo(1, 6);
+        expect(calls).toBe(runs);
+      } finally {
+        p.dispose();
+      }
+    });
+  }
 });
 
 describe('bad input', () => {

@@ -35,6 +35,7 @@ async function started(options: Partial<PoolOptions> = {}): Promise<WorkerPool> 
 }
 
 const spin = (ms: number) => ({ kind: 'spin', payload: { ms } });
+const steps = (ms: number) => ({ kind: 'steps', payload: { ms } });
 
 async function code(promise: Promise<unknown>): Promise<string> {
   try {
@@ -112,18 +113,37 @@ describe('WorkerPool', () => {
     expect(pool.stats().restarts).toBe(0);
   });
 
-  it('fails a job past its deadline with TIMEOUT, queued or running, and replaces a worker stuck in it', async () => {
+  it('fails a job past its deadline with TIMEOUT, queued or running; the running one stops at its next checkpoint and the worker stays', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const pool = await started({ size: 1, jobTimeoutMs: 150, metrics });
+    const before = pool.stats().workers[0]!.threadId;
     const t0 = performance.now();
-    const running = pool.run(spin(2_000));
-    const queued = pool.run(spin(10));
+    const running = pool.run(steps(5_000));
+    const queued = pool.run(steps(10));
     expect(await code(running)).toBe('TIMEOUT');
     expect(await code(queued)).toBe('TIMEOUT');
     expect(performance.now() - t0).toBeLessThan(1_000);
+    await until(() => pool.stats().idle === 1);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(pool.stats()).toMatchObject({ restarts: 0, cancelled: 1 });
+    const next = await pool.run<{ threadId: number }>(steps(10));
+    expect(next.value.threadId).toBe(before);
+    // TIMEOUT counted once, not again when the cancelled job's result came back.
+    const jobs = await metrics.registry.getSingleMetricAsString('facegate_pool_jobs_total');
+    expect(jobs).toContain('kind="steps",outcome="TIMEOUT"} 2');
+    expect(jobs).toContain('kind="steps",outcome="ok"} 1');
+    expect(jobs).not.toContain('outcome="INTERNAL"');
+  });
+
+  it('terminates and replaces a worker whose cancelled job reaches no checkpoint within the grace', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const pool = await started({ size: 1, jobTimeoutMs: 150, cancelGraceMs: 200, metrics });
+    const t0 = performance.now();
+    expect(await code(pool.run(spin(5_000)))).toBe('TIMEOUT');
+    expect(performance.now() - t0).toBeLessThan(1_000);
     // The stuck worker was terminated and replaced; the next job runs.
-    await until(() => pool.ready);
-    expect(pool.stats().restarts).toBe(1);
+    await until(() => pool.stats().restarts === 1 && pool.ready);
+    expect(pool.stats().cancelled).toBe(0);
     expect((await pool.run(spin(10))).value).toBeDefined();
     expect(await metrics.registry.getSingleMetricAsString('facegate_pool_worker_restarts_total')).toContain('reason="timeout"} 1');
   });
@@ -138,17 +158,25 @@ describe('WorkerPool', () => {
     expect(await code(pool.run(spin(10)))).toBe('resolved');
   });
 
-  it('fails the job of a worker killed mid-job, and the next job succeeds', async () => {
-    const pool = await started({ size: 1 });
-    const job = pool.run(spin(5_000));
+  it('fails the job of a worker killed mid-job (it exits at its next checkpoint, or after the grace), and the next job succeeds', async () => {
+    const pool = await started({ size: 1, cancelGraceMs: 300 });
+    const job = pool.run(steps(5_000));
     await until(() => pool.stats().busy === 1);
     const t0 = performance.now();
     await pool.killWorker(0);
     expect(await code(job)).toBe('INTERNAL');
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(performance.now() - t0).toBeLessThan(250);
     // Queued while the replacement loads: it waits for it, no error.
     expect(await code(pool.run(spin(10)))).toBe('resolved');
     expect(pool.stats().restarts).toBe(1);
+    // A job that never reaches a checkpoint: terminated after the grace.
+    const stuck = pool.run(spin(5_000));
+    await until(() => pool.stats().busy === 1);
+    const t1 = performance.now();
+    await pool.killWorker(0);
+    expect(await code(stuck)).toBe('INTERNAL');
+    expect(performance.now() - t1).toBeLessThan(1_500);
+    expect(pool.stats().restarts).toBe(2);
   });
 
   it('drops an aborted job from the queue; an aborted running job keeps its worker', async () => {
@@ -190,12 +218,18 @@ describe('WorkerPool', () => {
     expect(pool.ready).toBe(false);
   });
 
-  it('fails what is left when close() runs out of time', async () => {
-    const pool = await started({ size: 1 });
-    const running = code(pool.run(spin(3_000)));
+  it('fails what is left when close() runs out of time, cancelling running jobs before terminating their workers', async () => {
+    const pool = await started({ size: 2, cancelGraceMs: 1_000 });
+    const cooperative = code(pool.run(steps(5_000)));
+    const stuck = code(pool.run(spin(5_000)));
+    await until(() => pool.stats().busy === 2);
     const t0 = performance.now();
     await pool.close({ timeoutMs: 100 });
-    expect(performance.now() - t0).toBeLessThan(1_500);
-    expect(await running).toBe('OVERLOADED');
+    // The cooperative job stopped at once; the stuck one held close() for the grace, then was terminated.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1_000);
+    expect(performance.now() - t0).toBeLessThan(2_500);
+    expect(await cooperative).toBe('OVERLOADED');
+    expect(await stuck).toBe('OVERLOADED');
+    expect(pool.stats().cancelled).toBe(1);
   });
 });

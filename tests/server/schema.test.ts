@@ -51,6 +51,7 @@ describe('schema.graphql', () => {
       'gallery',
       'health',
       'info',
+      'liveChallengeOutcome',
       'subject',
       'subjectByExternalId',
       'viewer',

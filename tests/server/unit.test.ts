@@ -65,6 +65,8 @@ describe('config', () => {
       FACEGATE_LIVE_MAX_FRAME_BYTES: '65536',
       FACEGATE_LIVE_MAX_FPS: '10',
       FACEGATE_LIVE_MIN_FACE: '60',
+      FACEGATE_CHALLENGE_MAX_FAILURES: '5',
+      FACEGATE_CHALLENGE_COOLDOWN_MS: '60000',
       FACEGATE_LOG_LEVEL: 'warn',
       FACEGATE_DATA_DIR: '/tmp/facegate-config-test',
       FACEGATE_DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
@@ -96,7 +98,7 @@ describe('config', () => {
       limits: { maxUploadBytes: 2048, maxPixels: 1000, maxFiles: 3, maxDepth: 4, maxAliases: 1, maxTokens: 100, maxCost: 50, maxDirectives: 2 },
       verify: { threshold: 0.5 },
       ws: { maxPayloadBytes: 4096 },
-      live: { maxSessions: 4, maxSessionsPerConnection: 1, idleTimeoutMs: 2000, maxFrameBytes: 65536, maxFps: 10, minFaceSize: 60 },
+      live: { maxSessions: 4, maxSessionsPerConnection: 1, idleTimeoutMs: 2000, maxFrameBytes: 65536, maxFps: 10, minFaceSize: 60, challengeMaxFailures: 5, challengeCooldownMs: 60000 },
       log: { level: 'warn' },
       gallery: {
         dataDir: '/tmp/facegate-config-test',

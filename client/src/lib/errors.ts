@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'OVERLOADED'
   | 'TIMEOUT'
+  | 'TOO_MANY_ATTEMPTS'
   | 'INTERNAL'
   | 'NETWORK'
   | 'CAMERA';
@@ -40,6 +41,7 @@ const KNOWN = new Set<string>([
   'SESSION_NOT_FOUND',
   'OVERLOADED',
   'TIMEOUT',
+  'TOO_MANY_ATTEMPTS',
   'INTERNAL',
 ]);
 
@@ -72,6 +74,8 @@ export function messageFor(code: ApiErrorCode, argument?: string): string {
       return 'The server is busy right now. Please try again in a moment.';
     case 'TIMEOUT':
       return 'The server took too long to answer. Please try again.';
+    case 'TOO_MANY_ATTEMPTS':
+      return 'Too many challenges were not completed from here. Wait a few minutes before trying again.';
     case 'SESSION_NOT_FOUND':
       return 'The live session has ended (it expired or the server restarted). Start it again.';
     case 'BAD_REQUEST':

@@ -6,24 +6,38 @@
  * Pacing: the server keeps only the newest waiting frame (latest wins), so the page keeps at most two
  * frames outstanding (one being analysed, one waiting) and never sends faster than MAX_FPS. Results
  * for later frames settle earlier outstanding ones (those were replaced and dropped on the server).
+ *
+ * With the movement challenge on, the server queues frames instead (a blink lasts a few frames), so more
+ * may be outstanding; results carry the challenge's prompt and progress instead of scores, and the
+ * session ends with its outcome.
+ *
+ * The frames are compared with a reference photo (`startLiveSession`) or with an enrolled subject of a
+ * gallery (`startGalleryLiveSession`, with the gallery's API key): against a subject the challenge is on
+ * by default, as on the server.
  */
 import { createMutation, createSubscription } from '@urql/solid';
 import { batch, createEffect, createSignal, on, onCleanup, Show, untrack, type JSX } from 'solid-js';
+import { ApiKeyField } from '../components/ApiKeyField';
+import { ChallengePanel } from '../components/ChallengePanel';
+import { GalleryPicker } from '../components/GalleryPicker';
+import { SubjectPicker, subjectLabel } from '../components/SubjectPicker';
 import { ErrorBox } from '../components/ErrorBox';
 import { FaceCanvas } from '../components/FaceCanvas';
 import { ImageSource } from '../components/ImageSource';
 import { graphql } from '../gql';
-import type { LiveVerificationSubscription, StartLiveSessionMutation } from '../gql/graphql';
+import type { LiveVerificationSubscription, StartLiveSessionMutation, StartSubjectLiveSessionMutation } from '../gql/graphql';
 import { attachStream, drawFrame, openCamera, stopStream } from '../lib/camera';
 import { COLORS, drawFaces } from '../lib/draw';
 import { checkUpload, describeCameraError, describeError, messageFor, messageForCode, type HumanError } from '../lib/errors';
+import { CHALLENGE_SCOPE } from '../lib/challenge';
 import { fixed, ms } from '../lib/format';
 import { useService } from '../lib/service';
 
 export const StartLiveSessionDocument = graphql(`
-  mutation StartLiveSession($reference: File!) {
-    startLiveSession(reference: $reference) {
+  mutation StartLiveSession($reference: File!, $challenge: Boolean) {
+    startLiveSession(reference: $reference, challenge: $challenge) {
       id
+      challenge
       threshold
       expiresAt
       model
@@ -37,6 +51,24 @@ export const StartLiveSessionDocument = graphql(`
       }
       referenceFace {
         ...FaceFields
+      }
+    }
+  }
+`);
+
+export const StartSubjectLiveSessionDocument = graphql(`
+  mutation StartSubjectLiveSession($subjectId: ID!, $challenge: Boolean) {
+    startGalleryLiveSession(subjectId: $subjectId, challenge: $challenge) {
+      id
+      challenge
+      threshold
+      expiresAt
+      galleryId
+      subject {
+        id
+        externalId
+        displayName
+        templateCount
       }
     }
   }
@@ -83,18 +115,47 @@ export const LiveVerificationDocument = graphql(`
         code
         message
       }
+      challenge {
+        state
+        step
+        steps
+        instruction
+        deadline
+        guidance
+        outcome {
+          result
+          reasons
+          steps
+          completedSteps
+        }
+      }
     }
   }
 `);
 
 type FrameResult = LiveVerificationSubscription['liveVerification'];
-type Session = StartLiveSessionMutation['startLiveSession'];
+type Subject = NonNullable<StartSubjectLiveSessionMutation['startGalleryLiveSession']['subject']>;
+/** An open session: against a reference photo (its face) or an enrolled subject. */
+interface Session {
+  id: string;
+  challenge: boolean;
+  threshold: number;
+  reference: StartLiveSessionMutation['startLiveSession'] | null;
+  subject: Subject | null;
+}
+/** What the frames are compared with. */
+type Target = 'reference' | 'subject';
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Frames per second the page sends at most. */
 const MAX_FPS = 12;
 /** Frames sent and not yet answered (one analysed, one waiting on the server). */
 const MAX_OUTSTANDING = 2;
+/**
+ * With a challenge the server queues frames (up to 8) instead of dropping them; three in flight keep a
+ * worker busy without building a queue (each waiting frame adds one analysis time to the prompt's lag).
+ */
+const MAX_OUTSTANDING_CHALLENGE = 3;
 /** An outstanding frame older than this is forgotten (it was dropped without a result). */
 const OUTSTANDING_TTL_MS = 3000;
 /** Long side of the frames sent. */
@@ -109,6 +170,13 @@ interface Verdict {
 function verdictOf(r: FrameResult | null): Verdict {
   if (!r) return { kind: 'waiting', text: 'Waiting for the first frame…' };
   if (r.error) return { kind: 'error', text: 'Frame skipped' };
+  if (r.challenge) {
+    // No scores during a challenge: only whether a face is in view until the outcome.
+    const outcome = r.challenge.outcome?.result;
+    if (outcome === 'CHALLENGE_PASSED') return { kind: 'match', text: 'Challenge completed' };
+    if (outcome) return { kind: 'nomatch', text: outcome === 'CHALLENGE_FAILED' ? 'Challenge not completed' : outcome === 'EXPIRED' ? 'Challenge expired' : 'Inconclusive' };
+    return r.faces.length > 0 ? { kind: 'waiting', text: 'Challenge running' } : { kind: 'noface', text: 'No face in view' };
+  }
   if (r.match === null || r.match === undefined || r.similarity === null || r.similarity === undefined) return { kind: 'noface', text: 'No face in view' };
   return r.match ? { kind: 'match', text: `Match · ${fixed(r.similarity)}` } : { kind: 'nomatch', text: `No match · ${fixed(r.similarity)}` };
 }
@@ -120,6 +188,16 @@ export default function LivePage(): JSX.Element {
   const frameCanvas = document.createElement('canvas');
 
   const [reference, setReference] = createSignal<File | null>(null);
+  const [target, setTarget] = createSignal<Target>('reference');
+  const [subjectId, setSubjectId] = createSignal('');
+  const [challenge, setChallenge] = createSignal(false);
+  /** The server's default: the challenge runs against an enrolled subject; the box may still be unticked. */
+  const chooseTarget = (t: Target): void => {
+    batch(() => {
+      setTarget(t);
+      setChallenge(t === 'subject');
+    });
+  };
   const [phase, setPhase] = createSignal<Phase>('idle');
   const [session, setSession] = createSignal<Session | null>(null);
   const [sessionFile, setSessionFile] = createSignal<File | null>(null);
@@ -132,6 +210,7 @@ export default function LivePage(): JSX.Element {
   const [announce, setAnnounce] = createSignal('');
 
   const [startState, startSession] = createMutation(StartLiveSessionDocument);
+  const [startSubjectState, startSubjectSession] = createMutation(StartSubjectLiveSessionDocument);
   const [, submitFrame] = createMutation(SubmitFrameDocument);
   const [, stopSession] = createMutation(StopLiveSessionDocument);
 
@@ -185,6 +264,10 @@ export default function LivePage(): JSX.Element {
     const ctx = overlay.getContext('2d');
     if (!ctx) return;
     ctx.clearRect(0, 0, overlay.width, overlay.height);
+    if (r.challenge) {
+      drawFaces(ctx, r.faces, { scale: 1, color: (_f, i) => (i > 0 ? COLORS.other : COLORS.neutral) });
+      return;
+    }
     drawFaces(ctx, r.faces, {
       scale: 1,
       // The compared face in the verdict's colour, every other face grey.
@@ -219,7 +302,8 @@ export default function LivePage(): JSX.Element {
     if (!s || phase() !== 'running' || encoding) return;
     const now = performance.now();
     for (const [seq, at] of outstanding) if (now - at > OUTSTANDING_TTL_MS) outstanding.delete(seq);
-    if (outstanding.size >= MAX_OUTSTANDING || now - lastSendAt < 1000 / MAX_FPS) return;
+    const maxOutstanding = s.challenge ? MAX_OUTSTANDING_CHALLENGE : MAX_OUTSTANDING;
+    if (outstanding.size >= maxOutstanding || now - lastSendAt < 1000 / MAX_FPS) return;
     encoding = true;
     try {
       const frame = grabFrame();
@@ -229,6 +313,8 @@ export default function LivePage(): JSX.Element {
       if (session()?.id !== s.id) return;
       if (result.error) {
         const e = describeError(result.error);
+        // Frames still on their way when a challenge ended find the session gone: not an error.
+        if (e.code === 'SESSION_NOT_FOUND' && last()?.challenge?.outcome) return;
         setError(e);
         // The session is gone, or the socket is: nothing more to send. Other errors concern one frame.
         if (e.code === 'SESSION_NOT_FOUND' || e.code === 'NETWORK') void stop(false);
@@ -244,16 +330,38 @@ export default function LivePage(): JSX.Element {
     }
   };
 
-  const start = async (): Promise<void> => {
-    const ref = reference();
-    if (!ref) {
-      setError({ code: 'BAD_REQUEST', message: 'Choose a reference photo first.' });
-      return;
+  /** Opens the session against the chosen target; an error is a HumanError. */
+  const open = async (): Promise<{ session: Session; file: File | null } | HumanError> => {
+    if (target() === 'subject') {
+      const result = await startSubjectSession({ subjectId: subjectId(), challenge: challenge() }, { requestPolicy: 'network-only' });
+      const s = result.data?.startGalleryLiveSession;
+      if (result.error || !s) return result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') };
+      return { session: { id: s.id, challenge: s.challenge, threshold: s.threshold, reference: null, subject: s.subject ?? null }, file: null };
     }
-    const tooLarge = checkUpload(ref, service.data()?.info.limits.maxUploadBytes, 'reference');
-    if (tooLarge) {
-      setError(tooLarge);
-      return;
+    const ref = reference()!;
+    const result = await startSession({ reference: ref, challenge: challenge() }, { requestPolicy: 'network-only' });
+    const s = result.data?.startLiveSession;
+    if (result.error || !s) return result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') };
+    return { session: { id: s.id, challenge: s.challenge, threshold: s.threshold, reference: s, subject: null }, file: ref };
+  };
+
+  const start = async (): Promise<void> => {
+    if (target() === 'subject') {
+      if (!subjectId()) {
+        setError({ code: 'BAD_REQUEST', message: 'Choose an enrolled subject first.' });
+        return;
+      }
+    } else {
+      const ref = reference();
+      if (!ref) {
+        setError({ code: 'BAD_REQUEST', message: 'Choose a reference photo first.' });
+        return;
+      }
+      const tooLarge = checkUpload(ref, service.data()?.info.limits.maxUploadBytes, 'reference');
+      if (tooLarge) {
+        setError(tooLarge);
+        return;
+      }
     }
     batch(() => {
       setError(null);
@@ -284,23 +392,22 @@ export default function LivePage(): JSX.Element {
       stream = null;
       return;
     }
-    const result = await startSession({ reference: ref }, { requestPolicy: 'network-only' });
+    const opened = await open();
     if (phase() !== 'starting') {
       // Stopped while the session was being opened: close it rather than leave it to the idle timeout.
-      const opened = result.data?.startLiveSession;
-      if (opened) void stopSession({ sessionId: opened.id }, { requestPolicy: 'network-only' });
+      if ('session' in opened) void stopSession({ sessionId: opened.session.id }, { requestPolicy: 'network-only' });
       return;
     }
-    if (result.error || !result.data) {
+    if (!('session' in opened)) {
       stopStream(stream);
       stream = null;
-      setError(result.error ? describeError(result.error) : { code: 'INTERNAL', message: messageFor('INTERNAL') });
+      setError(opened);
       setPhase('idle');
       return;
     }
     batch(() => {
-      setSession(result.data!.startLiveSession);
-      setSessionFile(ref);
+      setSession(opened.session);
+      setSessionFile(opened.file);
       setPhase('running');
     });
     // The subscription is sent on the socket now; give the server a moment to register it before the
@@ -340,6 +447,11 @@ export default function LivePage(): JSX.Element {
       () => results.fetching,
       (fetching, was) => {
         if (was === true && !fetching && !results.error && untrack(phase) === 'running') {
+          // A challenge ends its session with its outcome: that is the end, not an error.
+          if (untrack(last)?.challenge?.outcome) {
+            void stop(false);
+            return;
+          }
           setError({ code: 'SESSION_NOT_FOUND', message: messageFor('SESSION_NOT_FOUND') });
           void stop(false);
         }
@@ -355,14 +467,19 @@ export default function LivePage(): JSX.Element {
   });
 
   const verdict = (): Verdict => verdictOf(last());
+  /** The challenge panel stays up after the session ended, showing the outcome. */
+  const challengeShown = (): boolean => (session()?.challenge ?? false) || Boolean(last()?.challenge);
   const running = (): boolean => phase() === 'running';
+  const editable = (): boolean => phase() === 'idle' || phase() === 'stopped';
+  const ready = (): boolean => (target() === 'subject' ? subjectId() !== '' : reference() !== null);
 
   return (
     <>
       <h1 tabIndex={-1}>Live verification</h1>
       <p class="lead">
-        Choose a reference photo, then start the camera: every analysed frame shows the faces found and whether the one in front (the most
-        prominent, boxed in colour; other faces are grey) matches the reference.
+        Choose a reference photo or an enrolled subject, then start the camera: every analysed frame shows the faces found and whether the one
+        in front (the most prominent, boxed in colour; other faces are grey) matches. Against an enrolled subject the movement challenge runs
+        by default.
       </p>
       <div class="live-layout" classList={{ idle: !running() }}>
         <div>
@@ -377,7 +494,7 @@ export default function LivePage(): JSX.Element {
             <Show
               when={running() || phase() === 'starting'}
               fallback={
-                <button type="button" class="primary big" disabled={!reference() || startState.fetching || phase() === 'stopping'} onClick={() => void start()}>
+                <button type="button" class="primary big" disabled={!ready() || startState.fetching || startSubjectState.fetching || phase() === 'stopping'} onClick={() => void start()}>
                   Start
                 </button>
               }
@@ -391,6 +508,19 @@ export default function LivePage(): JSX.Element {
             </span>
           </div>
           <ErrorBox error={error() ?? subscriptionError()} onDismiss={() => setError(null)} />
+          <label class="row challenge-toggle">
+            <input
+              type="checkbox"
+              data-testid="live-challenge-toggle"
+              checked={challenge()}
+              disabled={!editable()}
+              onChange={(e) => setChallenge(e.currentTarget.checked)}
+            />
+            <span>Movement challenge</span>
+          </label>
+          <p class="muted small" data-testid="challenge-scope">
+            {CHALLENGE_SCOPE}
+          </p>
         </div>
         <div class="live-side">
           <div
@@ -402,6 +532,9 @@ export default function LivePage(): JSX.Element {
               {session() ? verdict().text : phase() === 'stopped' ? 'Stopped' : 'Not running'}
             </span>
           </div>
+          <Show when={challengeShown()}>
+            <ChallengePanel progress={last()?.challenge ?? null} />
+          </Show>
           <Show when={last()?.error}>
             {(e) => <p class="note">{messageForCode(e().code, 'frame')}</p>}
           </Show>
@@ -441,30 +574,48 @@ export default function LivePage(): JSX.Element {
             </div>
           </dl>
           <div class="live-reference-slot">
-            <Show
-              when={session() && sessionFile()}
-              fallback={
-                <ImageSource id="live-reference" label="Reference" hint="Whose face to look for." file={reference()} onChange={setReference} disabled={phase() !== 'idle' && phase() !== 'stopped'} />
-              }
-            >
+            <Show when={!session()}>
+              <fieldset class="live-target" disabled={!editable()}>
+                <legend>Compare with</legend>
+                <label class="row">
+                  <input type="radio" name="live-target" data-testid="live-target-reference" checked={target() === 'reference'} onChange={() => chooseTarget('reference')} />
+                  <span>A reference photo</span>
+                </label>
+                <label class="row">
+                  <input type="radio" name="live-target" data-testid="live-target-subject" checked={target() === 'subject'} onChange={() => chooseTarget('subject')} />
+                  <span>An enrolled subject</span>
+                </label>
+              </fieldset>
+              <Show
+                when={target() === 'subject'}
+                fallback={<ImageSource id="live-reference" label="Reference" hint="Whose face to look for." file={reference()} onChange={setReference} disabled={!editable()} />}
+              >
+                <ApiKeyField />
+                <GalleryPicker />
+                <SubjectPicker value={subjectId()} onChange={setSubjectId} />
+              </Show>
+            </Show>
+            <Show when={session()?.reference && sessionFile()}>
               <figure class="live-reference">
                 <FaceCanvas
                   image={sessionFile()!}
-                  width={session()!.referenceImage.width}
-                  height={session()!.referenceImage.height}
-                  faces={[session()!.referenceFace]}
+                  width={session()!.reference!.referenceImage.width}
+                  height={session()!.reference!.referenceImage.height}
+                  faces={[session()!.reference!.referenceFace]}
                   color={() => COLORS.neutral}
                   alt="The reference photo, with the face the frames are compared with"
                   testId="live-reference-canvas"
                 />
-                <figcaption>
-                  Reference · threshold {fixed(session()!.threshold, 2)}
-                  <Show when={session()!.referenceFaceCount > 1}>
-                    {' '}· {session()!.referenceFaceCount} faces; the boxed one is used
-                    {session()!.referenceSelection.ambiguous ? ' (a close call: a photo with one face is safer)' : ''}
-                  </Show>
-                </figcaption>
+                <figcaption>{session()!.challenge ? 'Reference · movement challenge' : `Reference · threshold ${fixed(session()!.threshold, 2)}`}</figcaption>
               </figure>
+            </Show>
+            <Show when={session()?.subject}>
+              {(subject) => (
+                <p class="live-subject" data-testid="live-subject">
+                  Enrolled subject <strong>{subjectLabel(subject())}</strong> · {subject().templateCount} {subject().templateCount === 1 ? 'template' : 'templates'} ·{' '}
+                  {session()!.challenge ? 'movement challenge' : `threshold ${fixed(session()!.threshold, 2)}`}
+                </p>
+              )}
             </Show>
           </div>
         </div>
