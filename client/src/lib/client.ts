@@ -6,6 +6,7 @@
  */
 import { cacheExchange, Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { apiKey } from './gallery-session';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -24,6 +25,8 @@ export function makeWsClient(): WsClient {
     // A live session belongs to one connection (the server ends it when the socket closes): a dropped
     // socket is reported to the page, which offers to start again, instead of resuming on a new one.
     retryAttempts: 0,
+    // Gallery operations on the socket need the key too (the server reads connectionParams.apiKey).
+    connectionParams: () => (apiKey() ? { apiKey: apiKey() } : {}),
   });
 }
 
@@ -33,6 +36,8 @@ export function makeClient(ws: WsClient = makeWsClient()): Client {
     // Mutations here are inference requests: never cached, never retried behind the user's back.
     requestPolicy: 'cache-first',
     preferGetMethod: false,
+    // The gallery's API key, when one is entered (lib/gallery-session.ts); inference needs none by default.
+    fetchOptions: () => (apiKey() ? { headers: { authorization: `Bearer ${apiKey()}` } } : {}),
     exchanges: [
       cacheExchange,
       subscriptionExchange({
