@@ -22,6 +22,7 @@ import { startServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { DEFAULT_QUALITY_POLICY } from '../../server/gallery/config.js';
 import { CURRENT_MODEL } from '../../server/gallery/model.js';
+import { ANN_CONNECTIVITY, ANN_EXPANSION_ADD, ANN_EXPANSION_SEARCH } from '../../server/gallery/search/ann.js';
 import { GalleryIndex } from '../../server/gallery/search/gallery-index.js';
 import { PostgresGalleryStore } from '../../server/gallery/store/postgres.js';
 import { SqliteGalleryStore } from '../../server/gallery/store/sqlite.js';
@@ -40,6 +41,9 @@ const { values } = parseArgs({
     'genuine-cos': { type: 'string', default: '0.96' },
     'impostor-cos': { type: 'string', default: '0.85' },
     'store-count': { type: 'string', default: '5000' },
+    'ef-search': { type: 'string', description: 'HNSW efSearch (default: the service\'s)' },
+    'ef-add': { type: 'string', description: 'HNSW efConstruction (default: the service\'s)' },
+    connectivity: { type: 'string', description: 'HNSW M (default: the service\'s)' },
     pg: { type: 'string', description: 'PostgreSQL URL (a database the bench may create tables in) for the store throughput; default FACEGATE_DATABASE_URL' },
     out: { type: 'string', default: 'reports/gallery-bench' },
   },
@@ -115,19 +119,25 @@ const mb = (bytes: number): number => Math.round(bytes / 1048576);
 interface SizeResult {
   templates: number;
   subjects: number;
-  exact: { p50: number; p95: number };
-  ann: { buildSeconds: number; p50: number; p95: number; recallAt1: number };
-  memoryMb: { vectors: number; rssBefore: number; rssExact: number; rssAnn: number };
+  /** correct: the exact search's best subject is the query's own (the synthetic task is solvable). */
+  exact: { p50: number; p95: number; correct: number };
+  /** Null until the graph is built. */
+  ann: { buildSeconds: number; p50: number; p95: number; recallAt1: number } | null;
+  memoryMb: { vectors: number; rssBefore: number; rssExact: number; rssAnn: number | null };
   /** Measured on the generated templates (1,000 pairs): one subject's two templates, and neighbouring subjects'. */
   synthetic: { genuineCos: number; impostorCos: number };
 }
 
+const annOptions = {
+  ...(values['ef-search'] ? { efSearch: Number(values['ef-search']) } : {}),
+  ann: { ...(values['ef-add'] ? { expansionAdd: Number(values['ef-add']) } : {}), ...(values.connectivity ? { connectivity: Number(values.connectivity) } : {}) },
+};
 const results: SizeResult[] = [];
 for (const size of sizes) {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const subjects = Math.ceil(size / perSubject);
-  const index = new GalleryIndex({ dims, annMinTemplates: Number.MAX_SAFE_INTEGER });
+  const index = new GalleryIndex({ dims, annMinTemplates: Number.MAX_SAFE_INTEGER, ...annOptions });
   // Only the queried subjects' identities are kept, so that RSS is the index's.
   const queried = Array.from({ length: queryCount }, () => Math.floor(rand() * subjects));
   const wanted = new Set(queried);
@@ -155,31 +165,37 @@ for (const size of sizes) {
   global.gc?.();
   const rssExact = process.memoryUsage().rss;
   const queries = queried.map((s) => sample(identities.get(s)!));
-  const timeAll = (fn: (q: Float32Array) => unknown): number[] =>
-    queries.map((q) => {
-      const t0 = performance.now();
-      fn(q);
-      return performance.now() - t0;
-    }).sort((a, b) => a - b);
-  const exactTop = queries.map((q) => index.exactSearch(q, 5)[0]!.subjectId);
-  const exactMs = timeAll((q) => index.search(q, 5));
+  /** Runs every query once; the latencies (sorted) and each query's best subject. */
+  const timeAll = (fn: (q: Float32Array) => string | undefined): { ms: number[]; top: (string | undefined)[] } => {
+    const top: (string | undefined)[] = [];
+    const ms = queries
+      .map((q) => {
+        const t0 = performance.now();
+        top.push(fn(q));
+        return performance.now() - t0;
+      })
+      .sort((a, b) => a - b);
+    return { ms, top };
+  };
+  const exact = timeAll((q) => index.search(q, 5).hits[0]?.subjectId);
+  const r: SizeResult = {
+    templates: index.size,
+    subjects,
+    exact: { p50: quantile(exact.ms, 0.5), p95: quantile(exact.ms, 0.95), correct: exact.top.filter((s, i) => s === `s${queried[i]}`).length / queries.length },
+    ann: null,
+    memoryMb: { vectors: mb(index.matrix.vectorBytes), rssBefore: mb(rssBefore), rssExact: mb(rssExact), rssAnn: null },
+    synthetic: { genuineCos: genuineSum / pairs, impostorCos: impostorSum / pairs },
+  };
+  // Written before the graph is built, so that a run cut short still leaves the exact figures.
+  results.push(r);
+  writeReport([], null);
   const built = performance.now();
   index.forceAnn();
   const buildSeconds = (performance.now() - built) / 1000;
   global.gc?.();
-  const rssAnn = process.memoryUsage().rss;
-  const annMs = timeAll((q) => index.search(q, 5));
-  const annTop = queries.map((q) => index.search(q, 5).hits[0]?.subjectId);
-  const recallAt1 = annTop.filter((s, i) => s === exactTop[i]).length / queries.length;
-  const r: SizeResult = {
-    templates: index.size,
-    subjects,
-    exact: { p50: quantile(exactMs, 0.5), p95: quantile(exactMs, 0.95) },
-    ann: { buildSeconds, p50: quantile(annMs, 0.5), p95: quantile(annMs, 0.95), recallAt1 },
-    memoryMb: { vectors: mb(index.matrix.vectorBytes), rssBefore: mb(rssBefore), rssExact: mb(rssExact), rssAnn: mb(rssAnn) },
-    synthetic: { genuineCos: genuineSum / pairs, impostorCos: impostorSum / pairs },
-  };
-  results.push(r);
+  r.memoryMb.rssAnn = mb(process.memoryUsage().rss);
+  const ann = timeAll((q) => index.search(q, 5).hits[0]?.subjectId);
+  r.ann = { buildSeconds, p50: quantile(ann.ms, 0.5), p95: quantile(ann.ms, 0.95), recallAt1: ann.top.filter((s, i) => s === exact.top[i]).length / queries.length };
   console.error(JSON.stringify(r));
   // Written after every size, so that a run cut short still leaves what it measured.
   writeReport([], null);
@@ -267,13 +283,15 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const lines = [
   `# bench:gallery`,
   ``,
-  `${os.cpus().length} x ${cpu}, Node ${process.version}; ${perSubject} templates per subject, ${queryCount} queries per size, top-5; latency of the search itself (identifyFace's searchMs), not the embedding.`,
+  `${os.cpus().length} x ${cpu}, Node ${process.version}; ${perSubject} templates per subject, ${queryCount} queries per size, top-5; latency of the search itself (identifyFace's searchMs), not the embedding. HNSW M ${annOptions.ann.connectivity ?? ANN_CONNECTIVITY}, efConstruction ${annOptions.ann.expansionAdd ?? ANN_EXPANSION_ADD}, efSearch ${annOptions.efSearch ?? ANN_EXPANSION_SEARCH}.`,
   ``,
-  `| templates | subjects | exact p50 / p95 ms | ANN p50 / p95 ms | ANN recall@1 | ANN build s | vectors MB | RSS MB exact / +ANN |`,
-  `| --- | --- | --- | --- | --- | --- | --- | --- |`,
+  `| templates | subjects | exact p50 / p95 ms | exact top-1 correct | ANN p50 / p95 ms | ANN recall@1 | ANN build s | vectors MB | RSS MB exact / +ANN |`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
   ...results.map(
     (r) =>
-      `| ${r.templates.toLocaleString('en')} | ${r.subjects.toLocaleString('en')} | ${r.exact.p50.toFixed(2)} / ${r.exact.p95.toFixed(2)} | ${r.ann.p50.toFixed(2)} / ${r.ann.p95.toFixed(2)} | ${(r.ann.recallAt1 * 100).toFixed(1)}% | ${r.ann.buildSeconds.toFixed(1)} | ${r.memoryMb.vectors} | ${r.memoryMb.rssExact} / ${r.memoryMb.rssAnn} |`,
+      `| ${r.templates.toLocaleString('en')} | ${r.subjects.toLocaleString('en')} | ${r.exact.p50.toFixed(2)} / ${r.exact.p95.toFixed(2)} | ${(r.exact.correct * 100).toFixed(1)}% | ` +
+      (r.ann ? `${r.ann.p50.toFixed(2)} / ${r.ann.p95.toFixed(2)} | ${(r.ann.recallAt1 * 100).toFixed(1)}% | ${r.ann.buildSeconds.toFixed(1)}` : 'not built yet | | ') +
+      ` | ${r.memoryMb.vectors} | ${r.memoryMb.rssExact} / ${r.memoryMb.rssAnn ?? '?'} |`,
   ),
   ``,
   `Synthetic structure: genuine cosine ${GENUINE_COS}, impostor ${IMPOSTOR_COS} asked; measured ${results.map((r) => `${r.synthetic.genuineCos.toFixed(3)} / ${r.synthetic.impostorCos.toFixed(3)}`).join(', ')}.`,
