@@ -5,18 +5,16 @@
  * DevTrain people with one image (never enrolled). Prints the threshold for FPIR 1% and 0.1% and a margin
  * table; server/gallery/thresholds.ts records the chosen values.
  *
+ * Embeddings: as eval:gallery (`--embeddings cached|graphql`, `--max-seconds`; the cache is shared).
+ *
  *   npm run calibrate:gallery -- [--unknowns 1000] [--people N] [--workers N] [--concurrency 6]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
 import { parsePeople } from '../lfw/protocol.js';
-import { GalleryApi } from './api.js';
+import { openHarness, targetOrExit, type TargetMode } from './harness.js';
 import { lfwFile, pct, runOpenSet, type OpenSetProtocol, type SearchOutcome } from './openset.js';
-import { tempDir } from './temp.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +22,8 @@ const { values } = parseArgs({
     people: { type: 'string', description: 'at most this many gallery people (smoke runs)' },
     workers: { type: 'string' },
     concurrency: { type: 'string', default: '6' },
+    embeddings: { type: 'string', default: 'cached' },
+    'max-seconds': { type: 'string', default: '540' },
     out: { type: 'string', default: 'reports/gallery-calibration' },
   },
 });
@@ -44,22 +44,16 @@ const protocol: OpenSetProtocol = {
   ],
 };
 
-const key = 'calibration-admin-key-0123456789';
-const config = loadConfig({
-  FACEGATE_HOST: '127.0.0.1',
-  FACEGATE_PORT: '0',
-  FACEGATE_CLIENT_DIR: 'none',
-  FACEGATE_DATA_DIR: tempDir(),
-  FACEGATE_ADMIN_KEY: key,
-  FACEGATE_LOG_LEVEL: 'warn',
-  FACEGATE_QUEUE_LIMIT: '64',
-  ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
+const harness = await openHarness({
+  mode: values.embeddings as TargetMode,
+  lfwDir,
+  files: [...protocol.gallery.map((g) => g.file), ...protocol.probes.map((q) => q.file)],
+  ...(values.workers ? { workers: values.workers } : {}),
+  maxSeconds: Number(values['max-seconds']),
 });
-const server = await startServer(config, { logger: createLogger('warn') });
-await server.ready;
-const api = new GalleryApi(server.yoga, key);
-const { report, outcomes } = await runOpenSet(api, protocol, { concurrency: Number(values.concurrency), fpirs: [0.01, 0.001] });
-await server.stop();
+const target = await targetOrExit(harness);
+const { report, outcomes } = await runOpenSet(target, protocol, { concurrency: Number(values.concurrency), fpirs: [0.01, 0.001] });
+await harness.stop();
 
 /** Margin table at the FPIR-1% threshold: what each minimum margin costs and saves. */
 function marginTable(all: SearchOutcome[], threshold: number) {

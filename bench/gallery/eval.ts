@@ -6,19 +6,21 @@
  * searches: the first image of `--unknowns` people spread over the other sets, never enrolled.
  * The API decides with the gallery's default policy (server/gallery/thresholds.ts).
  *
+ * By default (`--embeddings cached`) every image is embedded once through the enrollment path and reused
+ * across sets (bench/gallery/embeddings.ts, service-target.ts: what is shared and what still runs);
+ * embedding stops after `--max-seconds` and exits with status 3 (rerun to resume). `--embeddings graphql`
+ * sends every image through the GraphQL API instead.
+ *
  *   npm run eval:gallery -- [--sets 1,2,...|all] [--unknowns 1000] [--max-probes N] [--workers N]
+ *                           [--embeddings cached|graphql] [--max-seconds 540]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
 import { parsePeople } from '../lfw/protocol.js';
-import { GalleryApi } from './api.js';
+import { openHarness, targetOrExit, type TargetMode } from './harness.js';
 import { lfwFile, pct, runOpenSet, type OpenSetProtocol, type OpenSetReport } from './openset.js';
-import { tempDir } from './temp.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     'max-probes': { type: 'string', default: '0' },
     workers: { type: 'string' },
     concurrency: { type: 'string', default: '6' },
+    embeddings: { type: 'string', default: 'cached' },
+    'max-seconds': { type: 'string', default: '540' },
     out: { type: 'string', default: 'reports/gallery-eval' },
   },
 });
@@ -55,26 +59,22 @@ function protocolFor(setIndex: number): OpenSetProtocol {
   };
 }
 
-const key = 'evaluation-admin-key-0123456789';
-const config = loadConfig({
-  FACEGATE_HOST: '127.0.0.1',
-  FACEGATE_PORT: '0',
-  FACEGATE_CLIENT_DIR: 'none',
-  FACEGATE_DATA_DIR: tempDir(),
-  FACEGATE_ADMIN_KEY: key,
-  FACEGATE_QUEUE_LIMIT: '64',
-  ...(values.workers ? { FACEGATE_WORKERS: values.workers } : {}),
+const protocols = chosen.map(protocolFor);
+const harness = await openHarness({
+  mode: values.embeddings as TargetMode,
+  lfwDir,
+  files: protocols.flatMap((p) => [...p.gallery.map((g) => g.file), ...p.probes.map((q) => q.file)]),
+  ...(values.workers ? { workers: values.workers } : {}),
+  maxSeconds: Number(values['max-seconds']),
 });
-const server = await startServer(config, { logger: createLogger('warn') });
-await server.ready;
-const api = new GalleryApi(server.yoga, key);
+const target = await targetOrExit(harness);
 const reports: OpenSetReport[] = [];
-for (const s of chosen) {
-  const { report } = await runOpenSet(api, protocolFor(s), { concurrency: Number(values.concurrency), fpirs: [0.01, 0.001] });
+for (const protocol of protocols) {
+  const { report } = await runOpenSet(target, protocol, { concurrency: Number(values.concurrency), fpirs: [0.01, 0.001] });
   reports.push(report);
   console.error(`${report.protocol}: rank-1 ${pct(report.rank1)} rank-5 ${pct(report.rank5)} DIR@FPIR1% ${pct(report.atFpir[0]!.dir)} unknowns rejected ${pct(report.apiDecision.unknownsRejected)}`);
 }
-await server.stop();
+await harness.stop();
 
 const mean = (f: (r: OpenSetReport) => number): number => reports.reduce((s, r) => s + f(r), 0) / reports.length;
 const rows = reports.map(
@@ -84,7 +84,7 @@ const rows = reports.map(
 const lines = [
   `# Identification through the API (LFW people.txt sets; paper Table II)`,
   ``,
-  `Machine: ${process.platform} ${process.arch}, ${config.pool.workers} inference workers. Policy: identify threshold ${reports[0]?.apiDecision.threshold}, min margin ${reports[0]?.apiDecision.minMargin}.`,
+  `Machine: ${process.platform} ${process.arch}, ${harness.workers} inference workers (${harness.backend}); embeddings: ${values.embeddings === 'cached' ? 'each image once through the enrollment path, reused across sets' : 'every request through the GraphQL API'}. Policy: identify threshold ${reports[0]?.apiDecision.threshold}, min margin ${reports[0]?.apiDecision.minMargin}.`,
   ``,
   `| set | enrolled | mated / non-mated searches | rank-1 | rank-5 | rank-10 | DIR @ FPIR 1% | DIR @ FPIR 0.1% | DIR at API policy | FPIR at API policy | unknowns rejected |`,
   `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,

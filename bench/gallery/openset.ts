@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Person } from '../lfw/protocol.js';
 import { imagePath } from '../lfw/protocol.js';
 import { Progress } from '../lfw/progress.js';
-import { CREATE_GALLERY, CREATE_SUBJECT, ENROLL, GalleryApi, IDENTIFY, mapLimit } from './api.js';
+import { CREATE_GALLERY, CREATE_SUBJECT, ENROLL, type GalleryApi, IDENTIFY, mapLimit } from './api.js';
 
 export interface Probe {
   /** The enrolled person the probe shows, or null for a non-mated probe. */
@@ -78,26 +78,51 @@ export function fpirAt(outcomes: readonly SearchOutcome[], threshold: number): n
   return non.length ? non.filter((o) => (o.candidates[0]?.similarity ?? -2) >= threshold).length / non.length : NaN;
 }
 
-export async function runOpenSet(api: GalleryApi, protocol: OpenSetProtocol, options: { concurrency: number; fpirs: number[]; duplicateThreshold?: number }): Promise<{ report: OpenSetReport; outcomes: SearchOutcome[] }> {
+/** What an open-set run needs from the gallery: through GraphQL (`graphqlTarget`) or the service with cached embeddings (`serviceTarget`). */
+export interface OpenSetTarget {
+  createGallery(name: string, matchPolicy: { duplicateThreshold: number }): Promise<{ id: string; identifyThreshold: number; minMargin: number }>;
+  /** Creates a subject for `person` and enrolls `file`: the subject's id, or why the image was refused. */
+  enroll(galleryId: string, person: string, file: string): Promise<{ subjectId: string } | { reason: string }>;
+  identify(galleryId: string, file: string, topK: number): Promise<{ decision: string; candidates: { subjectId: string; similarity: number }[] } | { error: string }>;
+}
+
+/** The GraphQL API in-process: every enrollment and search embeds its upload. */
+export function graphqlTarget(api: GalleryApi): OpenSetTarget {
+  return {
+    async createGallery(name, matchPolicy) {
+      const { createGallery } = await api.must<{ createGallery: { id: string; matchPolicy: { identifyThreshold: number; minMargin: number } } }>(CREATE_GALLERY, { input: { name, matchPolicy } });
+      return { id: createGallery.id, ...createGallery.matchPolicy };
+    },
+    async enroll(galleryId, person, file) {
+      const { createSubject } = await api.must<{ createSubject: { id: string } }>(CREATE_SUBJECT, { g: galleryId, input: { externalId: person } });
+      const result = await api.call<{ enrollFaces: { enrolled: unknown[]; rejected: { reason: string }[] } }>(ENROLL, { s: createSubject.id }, { 'images.0': readFileSync(file) });
+      if (result.data?.enrollFaces.enrolled.length === 1) return { subjectId: createSubject.id };
+      return { reason: result.errors?.[0]?.extensions?.code ?? result.data?.enrollFaces.rejected[0]?.reason ?? 'UNKNOWN' };
+    },
+    async identify(galleryId, file, topK) {
+      const result = await api.call<{ identifyFace: { decision: string; candidates: { similarity: number; subject: { id: string } }[] } }>(IDENTIFY, { g: galleryId, k: topK }, { probe: readFileSync(file) });
+      if (!result.data?.identifyFace) return { error: result.errors?.[0]?.extensions?.code ?? 'UNKNOWN' };
+      return { decision: result.data.identifyFace.decision, candidates: result.data.identifyFace.candidates.map((c) => ({ subjectId: c.subject.id, similarity: c.similarity })) };
+    },
+  };
+}
+
+export async function runOpenSet(target: OpenSetTarget, protocol: OpenSetProtocol, options: { concurrency: number; fpirs: number[]; duplicateThreshold?: number }): Promise<{ report: OpenSetReport; outcomes: SearchOutcome[] }> {
   const started = performance.now();
   // Every LFW name is a different person: the enrollment duplicate check (on by default) is switched off
   // so that look-alikes stay enrolled, as the protocol wants; the decision policy stays the default.
-  const { createGallery } = await api.must<{ createGallery: { id: string; matchPolicy: { identifyThreshold: number; minMargin: number } } }>(CREATE_GALLERY, {
-    input: { name: `${protocol.name}-${Date.now()}`, matchPolicy: { duplicateThreshold: options.duplicateThreshold ?? 1.0001 } },
-  });
-  const galleryId = createGallery.id;
+  const policy = await target.createGallery(`${protocol.name}-${Date.now()}`, { duplicateThreshold: options.duplicateThreshold ?? 1.0001 });
+  const galleryId = policy.id;
   const subjectOf = new Map<string, string>();
   const personOf = new Map<string, string>();
   const failedToEnroll: Record<string, number> = {};
   const enrollBar = new Progress(`${protocol.name}: enroll`, protocol.gallery.length);
   await mapLimit(protocol.gallery, options.concurrency, async ({ person, file }) => {
-    const { createSubject } = await api.must<{ createSubject: { id: string } }>(CREATE_SUBJECT, { g: galleryId, input: { externalId: person } });
-    const result = await api.call<{ enrollFaces: { enrolled: unknown[]; rejected: { reason: string }[] } }>(ENROLL, { s: createSubject.id }, { 'images.0': readFileSync(file) });
-    const reason = result.errors?.[0]?.extensions?.code ?? result.data?.enrollFaces.rejected[0]?.reason;
-    if (result.data?.enrollFaces.enrolled.length === 1) {
-      subjectOf.set(person, createSubject.id);
-      personOf.set(createSubject.id, person);
-    } else failedToEnroll[reason ?? 'UNKNOWN'] = (failedToEnroll[reason ?? 'UNKNOWN'] ?? 0) + 1;
+    const result = await target.enroll(galleryId, person, file);
+    if ('subjectId' in result) {
+      subjectOf.set(person, result.subjectId);
+      personOf.set(result.subjectId, person);
+    } else failedToEnroll[result.reason] = (failedToEnroll[result.reason] ?? 0) + 1;
     enrollBar.tick();
   });
 
@@ -106,21 +131,16 @@ export async function runOpenSet(api: GalleryApi, protocol: OpenSetProtocol, opt
   const probeErrors: Record<string, number> = {};
   const searchBar = new Progress(`${protocol.name}: identify`, probes.length);
   const outcomes = await mapLimit(probes, options.concurrency, async (probe): Promise<SearchOutcome> => {
-    const result = await api.call<{ identifyFace: { decision: string; candidates: { similarity: number; subject: { id: string } }[] } }>(
-      IDENTIFY,
-      { g: galleryId, k: 10 },
-      { probe: readFileSync(probe.file) },
-    );
+    const result = await target.identify(galleryId, probe.file, 10);
     searchBar.tick();
-    if (!result.data?.identifyFace) {
-      const code = result.errors?.[0]?.extensions?.code ?? 'UNKNOWN';
-      probeErrors[code] = (probeErrors[code] ?? 0) + 1;
-      return { person: probe.person, candidates: [], decision: 'ERROR', error: code };
+    if ('error' in result) {
+      probeErrors[result.error] = (probeErrors[result.error] ?? 0) + 1;
+      return { person: probe.person, candidates: [], decision: 'ERROR', error: result.error };
     }
     return {
       person: probe.person,
-      candidates: result.data.identifyFace.candidates.map((c) => ({ person: personOf.get(c.subject.id) ?? '?', similarity: c.similarity })),
-      decision: result.data.identifyFace.decision,
+      candidates: result.candidates.map((c) => ({ person: personOf.get(c.subjectId) ?? '?', similarity: c.similarity })),
+      decision: result.decision,
       error: null,
     };
   });
@@ -128,7 +148,6 @@ export async function runOpenSet(api: GalleryApi, protocol: OpenSetProtocol, opt
   const mated = outcomes.filter((o) => o.person !== null && !o.error);
   const non = outcomes.filter((o) => o.person === null && !o.error);
   const rankK = (k: number): number => mated.filter((o) => o.candidates.slice(0, k).some((c) => c.person === o.person)).length / mated.length;
-  const policy = createGallery.matchPolicy;
   const nonBest = non.map((o) => o.candidates[0]?.similarity ?? -2);
   const report: OpenSetReport = {
     protocol: protocol.name,

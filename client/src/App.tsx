@@ -1,4 +1,4 @@
-/** The shell: header with the three pages, the current page, and a footer saying what the server runs. */
+/** The shell: header with the pages, the current page, and a footer saying what the server runs. */
 import { Provider } from '@urql/solid';
 import { createEffect, Match, on, Show, Switch, type JSX } from 'solid-js';
 import { makeClient } from './lib/client';
@@ -6,6 +6,8 @@ import { fixed } from './lib/format';
 import { Link, path } from './lib/router';
 import { ServiceProvider, useService } from './lib/service';
 import DetectPage from './pages/Detect';
+import GalleryPage from './pages/Gallery';
+import IdentifyPage from './pages/Identify';
 import LivePage from './pages/Live';
 import VerifyPage from './pages/Verify';
 
@@ -13,6 +15,8 @@ const PAGES = [
   { href: '/', title: 'Verify' },
   { href: '/detect', title: 'Detect' },
   { href: '/live', title: 'Live' },
+  { href: '/gallery', title: 'Gallery' },
+  { href: '/identify', title: 'Identify' },
 ] as const;
 
 function ServerBanner(): JSX.Element {
@@ -95,6 +99,12 @@ export default function App(): JSX.Element {
             </Match>
             <Match when={path() === '/live'}>
               <LivePage />
+            </Match>
+            <Match when={path() === '/gallery'}>
+              <GalleryPage />
+            </Match>
+            <Match when={path() === '/identify'}>
+              <IdentifyPage />
             </Match>
           </Switch>
         </main>

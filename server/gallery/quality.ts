@@ -91,23 +91,6 @@ export async function sharpness(bytes: Uint8Array, face: Face, image: { width: n
   return sumSq / count - mean * mean;
 }
 
-/**
- * Another face in the image at least this share of the chosen face's area makes an enrollment image
- * ambiguous (MULTIPLE_FACES); smaller faces in the background do not. About a quarter of LFW's photos
- * have a second, small face in them.
- */
-export const COMPETING_FACE_AREA = 0.5;
-
-export function competingFaces(chosen: Face, faces: readonly Face[]): number {
-  const area = (f: Face): number => f.box.width * f.box.height;
-  const reference = area(chosen);
-  return faces.filter((f) => f !== chosen && !sameBox(f, chosen) && area(f) >= COMPETING_FACE_AREA * reference).length;
-}
-
-function sameBox(a: Face, b: Face): boolean {
-  return a.box.x === b.box.x && a.box.y === b.box.y && a.box.width === b.box.width && a.box.height === b.box.height;
-}
-
 export async function measureQuality(bytes: Uint8Array, face: Face, image: { width: number; height: number }): Promise<QualityFigures> {
   const { yaw, pitch } = headPose(face.landmarks);
   return {

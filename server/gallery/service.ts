@@ -20,8 +20,9 @@ import { createGalleryMetrics, type GalleryMetrics } from './metrics.js';
 import { BOOTSTRAP_PRINCIPAL, can, isBootstrapKey, mintKey, OPEN_PRINCIPAL, parseKey, principalOfKey, secretMatches, visibleGalleries, type Principal } from './keys.js';
 import { identificationScorer, subjectScorer } from './live.js';
 import { CURRENT_MODEL, isCurrent } from './model.js';
-import { competingFaces, measureQuality, qualityIssues, type QualityIssue } from './quality.js';
+import { measureQuality, qualityIssues, type QualityIssue } from './quality.js';
 import { GalleryIndex, type SearchMethod } from './search/gallery-index.js';
+import { KeyedSerial } from './serial.js';
 import { openStore } from './store/open.js';
 import { StoreConflictError, type Erased, type GalleryStore, type NewTemplate, type PageRequest } from './store/store.js';
 import { DEFAULT_MATCH_POLICY } from './thresholds.js';
@@ -42,6 +43,9 @@ import type {
 import { SCOPES } from './types.js';
 
 export type RejectionReason = 'NO_FACE' | 'MULTIPLE_FACES' | 'LOW_QUALITY' | 'DUPLICATE_IDENTITY' | 'BAD_IMAGE' | 'TEMPLATE_LIMIT';
+
+/** What embedding one enrollment image gave: the inference service's result, or why it has no usable face. */
+export type EmbedOutcome = { ok: true; result: EmbeddingResult } | { ok: false; reason: 'NO_FACE' | 'BAD_IMAGE'; message: string };
 
 export interface EnrollImage {
   bytes: Uint8Array;
@@ -232,6 +236,8 @@ export class GalleryService {
   /** Serialises replays of other replicas' changes per subject, so that a reload never overtakes a newer one. */
   private readonly replay = new Map<string, Promise<void>>();
   private readonly metrics: GalleryMetrics | null;
+  /** Enrollment decisions (duplicate check, limit, write) one at a time per gallery. */
+  private readonly enrollSerial = new KeyedSerial();
 
   private constructor(
     readonly store: GalleryStore,
@@ -560,39 +566,58 @@ export class GalleryService {
 
   /**
    * Enrolls several images of one subject with partial success: each image is embedded (in parallel on
-   * the pool), gated, checked against the other subjects, and the accepted ones are stored in one
-   * transaction. A busy or failing pool fails the whole request before anything is stored.
+   * the pool, `embedForEnrollment`), then gated and stored (`enrollEmbedded`). A busy or failing pool
+   * fails the whole request before anything is stored.
    */
   async enroll(subjectId: string, images: readonly EnrollImage[], signal?: AbortSignal): Promise<EnrollmentResult> {
     if (images.length === 0) fail('BAD_REQUEST', 'Send at least one image', 'images');
     if (images.length > this.config.maxEnrollImages) {
       fail('LIMIT_EXCEEDED', `At most ${this.config.maxEnrollImages} images per enrollFaces call, got ${images.length}`, 'images');
     }
-    const subject = await this.requireSubject(subjectId);
-    const gallery = await this.requireGallery(subject.galleryId);
-    this.inference.admit(images.length);
-    const index = this.indexOf(gallery.id);
-    const policy = gallery.qualityPolicy;
+    await this.requireSubject(subjectId);
+    const embedded = await this.embedForEnrollment(images, signal);
+    return this.enrollEmbedded(subjectId, images, embedded);
+  }
 
-    const embedded = await Promise.all(
-      images.map(async (image, i) => {
+  /**
+   * What the inference service made of each enrollment image (the same `embed` as the API's, default face
+   * choice); images without a usable face are outcomes, not errors. Overload and other failures throw.
+   */
+  async embedForEnrollment(images: readonly EnrollImage[], signal?: AbortSignal): Promise<EmbedOutcome[]> {
+    this.inference.admit(images.length);
+    return Promise.all(
+      images.map(async (image): Promise<EmbedOutcome> => {
         try {
-          return { ok: true as const, result: await this.inference.embed(image.bytes, signal ? { signal } : {}) };
+          return { ok: true, result: await this.inference.embed(image.bytes, signal ? { signal } : {}) };
         } catch (error) {
           if (isFaceError(error) || (isServiceError(error) && ['BAD_IMAGE', 'UNSUPPORTED_FORMAT', 'IMAGE_TOO_LARGE', 'NO_FACE'].includes(error.code))) {
             const code = (error as { code: string }).code;
-            return { ok: false as const, index: i, reason: (code === 'NO_FACE' ? 'NO_FACE' : 'BAD_IMAGE') as RejectionReason, message: (error as Error).message };
+            return { ok: false, reason: code === 'NO_FACE' ? 'NO_FACE' : 'BAD_IMAGE', message: (error as Error).message };
           }
           throw tagArgument(error, 'images');
         }
       }),
     );
+  }
+
+  /**
+   * The rest of `enroll` for images already embedded by `embedForEnrollment` (`embedded[i]` is image i's):
+   * face selection (an ambiguous choice is MULTIPLE_FACES), the quality gate on the image's pixels, then,
+   * serialised per gallery in this process, the duplicate check against the other subjects and the
+   * template limit, and the accepted ones stored in one transaction and added to the index. The evaluation
+   * (bench/gallery/eval.ts) calls it with embeddings it made once per LFW image.
+   */
+  async enrollEmbedded(subjectId: string, images: readonly EnrollImage[], embedded: readonly EmbedOutcome[]): Promise<EnrollmentResult> {
+    if (embedded.length !== images.length) throw new Error(`enrollEmbedded: ${images.length} images but ${embedded.length} embeddings`);
+    const subject = await this.requireSubject(subjectId);
+    const gallery = await this.requireGallery(subject.galleryId);
+    const policy = gallery.qualityPolicy;
 
     const rejected: RejectedImage[] = [];
-    const accepted: { index: number; result: EmbeddingResult; quality: QualityFigures }[] = [];
     const reject = (index: number, reason: RejectionReason, message: string, extra: Partial<RejectedImage> = {}): void => {
       rejected.push({ index, filename: images[index]!.filename, reason, message, quality: null, issues: [], conflictingSubjectId: null, similarity: null, face: null, ...extra });
     };
+    const gated: { index: number; result: EmbeddingResult; quality: QualityFigures }[] = [];
     for (let i = 0; i < embedded.length; i++) {
       const outcome = embedded[i]!;
       if (!outcome.ok) {
@@ -600,9 +625,8 @@ export class GalleryService {
         continue;
       }
       const { result } = outcome;
-      const competing = competingFaces(result.face, result.faces);
-      if (competing > 0) {
-        reject(i, 'MULTIPLE_FACES', `The image shows ${competing + 1} faces of similar size; enroll images of one person`, { face: result.face });
+      if (result.selection.ambiguous) {
+        reject(i, 'MULTIPLE_FACES', `The image shows ${result.faceCount} faces and another is nearly as prominent as the chosen one; enroll images of one person`, { face: result.face });
         continue;
       }
       let quality: QualityFigures;
@@ -618,28 +642,32 @@ export class GalleryService {
         reject(i, 'LOW_QUALITY', `The face fails ${issues.map((x) => x.check).join(', ')}`, { quality, issues, face: result.face });
         continue;
       }
-      const other = index.search(result.embedding, 1, subject.id).hits[0];
-      if (other && other.similarity >= gallery.matchPolicy.duplicateThreshold) {
-        reject(i, 'DUPLICATE_IDENTITY', `The face matches another subject (similarity ${other.similarity.toFixed(3)} >= ${gallery.matchPolicy.duplicateThreshold})`, {
-          quality,
-          face: result.face,
-          conflictingSubjectId: other.subjectId,
-          similarity: other.similarity,
-        });
-        continue;
+      gated.push({ index: i, result, quality });
+    }
+
+    // Check-then-write, one enrollment at a time per gallery: two parallel enrollments of one face into
+    // different subjects cannot both pass the duplicate check.
+    const { fitting, stored } = await this.enrollSerial.run(gallery.id, async () => {
+      const index = this.indexOf(gallery.id);
+      const accepted: typeof gated = [];
+      for (const g of gated) {
+        const other = index.search(g.result.embedding, 1, subject.id).hits[0];
+        if (other && other.similarity >= gallery.matchPolicy.duplicateThreshold) {
+          reject(g.index, 'DUPLICATE_IDENTITY', `The face matches another subject (similarity ${other.similarity.toFixed(3)} >= ${gallery.matchPolicy.duplicateThreshold})`, {
+            quality: g.quality,
+            face: g.result.face,
+            conflictingSubjectId: other.subjectId,
+            similarity: other.similarity,
+          });
+        } else accepted.push(g);
       }
-      accepted.push({ index: i, result, quality });
-    }
-
-    const room = policy.maxTemplatesPerSubject - index.matrix.subjectTemplates(subject.id).length;
-    const fitting = accepted.slice(0, Math.max(0, room));
-    for (const extra of accepted.slice(Math.max(0, room))) {
-      reject(extra.index, 'TEMPLATE_LIMIT', `The subject would hold more than ${policy.maxTemplatesPerSubject} templates`, { quality: extra.quality, face: extra.result.face });
-    }
-
-    let stored: TemplateSummary[] = [];
-    if (fitting.length > 0) {
-      const rows: NewTemplate[] = fitting.map(({ index: i, result, quality }) => ({
+      const room = policy.maxTemplatesPerSubject - index.matrix.subjectTemplates(subject.id).length;
+      const fits = accepted.slice(0, Math.max(0, room));
+      for (const extra of accepted.slice(Math.max(0, room))) {
+        reject(extra.index, 'TEMPLATE_LIMIT', `The subject would hold more than ${policy.maxTemplatesPerSubject} templates`, { quality: extra.quality, face: extra.result.face });
+      }
+      if (fits.length === 0) return { fitting: fits, stored: [] as TemplateSummary[] };
+      const rows: NewTemplate[] = fits.map(({ index: i, result, quality }) => ({
         id: randomUUID(),
         vector: result.embedding,
         model: CURRENT_MODEL.name,
@@ -648,10 +676,11 @@ export class GalleryService {
         image: gallery.storeImages ? images[i]!.bytes : null,
         imageType: gallery.storeImages ? images[i]!.type || null : null,
       }));
-      stored = await this.store.addTemplates(subject.id, rows, policy.maxTemplatesPerSubject).catch(fromStoreConflict);
-      for (const t of stored) index.add(t.id, subject.id, t.vector);
-      await this.store.publish({ kind: 'subject', galleryId: gallery.id, subjectId: subject.id });
-    }
+      const added = await this.store.addTemplates(subject.id, rows, policy.maxTemplatesPerSubject).catch(fromStoreConflict);
+      for (const t of added) index.add(t.id, subject.id, t.vector);
+      return { fitting: fits, stored: added };
+    });
+    if (stored.length > 0) await this.store.publish({ kind: 'subject', galleryId: gallery.id, subjectId: subject.id });
     rejected.sort((a, b) => a.index - b.index);
     this.metrics?.enrollments.inc({ outcome: 'enrolled' }, stored.length);
     for (const r of rejected) this.metrics?.enrollments.inc({ outcome: r.reason });

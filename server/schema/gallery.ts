@@ -116,7 +116,7 @@ const RejectionReasonRef = builder.enumType('RejectionReason', {
   description: 'Why enrollFaces refused one image.',
   values: {
     NO_FACE: { description: 'No face was found.' },
-    MULTIPLE_FACES: { description: 'More than one face: enrollment needs images of one person.' },
+    MULTIPLE_FACES: { description: 'Another face is nearly as prominent as the chosen one (the face selection calls the choice ambiguous, as embed and verify report it): enrollment needs images where the subject is clear.' },
     LOW_QUALITY: { description: 'The face failed the gallery quality gate (see qualityIssues).' },
     DUPLICATE_IDENTITY: { description: 'The face already matches another subject of the gallery.' },
     BAD_IMAGE: { description: 'The file could not be decoded, is not a supported image, or is too large.' },

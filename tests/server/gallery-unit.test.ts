@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Face } from '../../models/types.js';
 import { DEFAULT_QUALITY_POLICY } from '../../server/gallery/config.js';
 import { can, isBootstrapKey, mintKey, parseKey, presentedKey, secretMatches, visibleGalleries, type Principal } from '../../server/gallery/keys.js';
-import { competingFaces, headPose, qualityIssues } from '../../server/gallery/quality.js';
+import { headPose, qualityIssues } from '../../server/gallery/quality.js';
 import { TemplateMatrix } from '../../server/gallery/search/exact.js';
 import { GalleryIndex } from '../../server/gallery/search/gallery-index.js';
 import { DEFAULT_MATCH_POLICY } from '../../server/gallery/thresholds.js';
@@ -134,14 +134,6 @@ describe('quality gate', () => {
     expect(issues.map((i) => i.check)).toEqual(['FACE_SIZE', 'DETECTOR_SCORE', 'SHARPNESS', 'YAW', 'PITCH']);
     expect(issues[0]).toEqual({ check: 'FACE_SIZE', value: 30, limit: DEFAULT_QUALITY_POLICY.minFaceSize });
     expect(qualityIssues({ faceSize: 100, detectorScore: 0.99, sharpness: 90, yaw: 5, pitch: -5 }, DEFAULT_QUALITY_POLICY)).toEqual([]);
-  });
-
-  it('counts only faces of similar size as competing', () => {
-    const main = face({}, { x: 0, y: 0, width: 100, height: 100 });
-    const small = face({}, { x: 200, y: 0, width: 40, height: 40 });
-    const big = face({}, { x: 300, y: 0, width: 90, height: 90 });
-    expect(competingFaces(main, [main, small])).toBe(0);
-    expect(competingFaces(main, [structuredClone(main), small, big])).toBe(1);
   });
 
   it('identification is stricter than verification', () => {

@@ -87,7 +87,7 @@ describe('enrollment', () => {
     const r = await call<Enrollment>(url, ADMIN, ENROLL, { subjectId: subjects[0] }, images([
       { bytes: crops[0]!, name: 'good.jpg' },
       { bytes: await gradientJpeg(), name: 'noface.jpg' },
-      { bytes: readSample(2), name: 'group.jpg' },
+      { bytes: readSample(3), name: 'group.jpg' },
       { bytes: Buffer.from('definitely not an image'), name: 'junk.jpg' },
       { bytes: tiny, name: 'tiny.jpg' },
       { bytes: blurred, name: 'blurred.jpg' },
@@ -218,6 +218,36 @@ describe('live', () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe('enrollment rules', () => {
+  /** A 480x360 canvas with the given crops pasted at the given sizes and positions. */
+  async function compose(parts: { crop: Buffer; height: number; left: number; top: number }[]): Promise<Buffer> {
+    const layers = await Promise.all(parts.map(async (p) => ({ input: await sharp(p.crop).resize({ height: p.height }).toBuffer(), left: p.left, top: p.top })));
+    return sharp({ create: { width: 480, height: 360, channels: 3, background: { r: 120, g: 120, b: 120 } } }).composite(layers).jpeg({ quality: 92 }).toBuffer();
+  }
+
+  it('refuses MULTIPLE_FACES exactly when the face selection calls its choice ambiguous, as embed reports it', async () => {
+    const g = await call<{ createGallery: { id: string } }>(url, ADMIN, CREATE_GALLERY, { input: { name: 'selection-rule' } });
+    const gid = g.body.data!.createGallery.id;
+    const pair = await compose([
+      { crop: crops[0]!, height: 200, left: 20, top: 80 },
+      { crop: crops[1]!, height: 200, left: 260, top: 80 },
+    ]);
+    const bystander = await compose([
+      { crop: crops[2]!, height: 300, left: 110, top: 30 },
+      { crop: crops[3]!, height: 130, left: 350, top: 230 },
+    ]);
+    const embedded = [await server.inference.embed(pair), await server.inference.embed(bystander)];
+    expect(embedded.map((e) => e.faceCount)).toEqual([2, 2]);
+    expect(embedded.map((e) => e.selection.ambiguous)).toEqual([true, false]);
+    const s = (await call<{ createSubject: { id: string } }>(url, ADMIN, CREATE_SUBJECT, { galleryId: gid, input: { externalId: 'sel' } })).body.data!.createSubject.id;
+    const r = await call<Enrollment>(url, ADMIN, ENROLL, { subjectId: s }, images([{ bytes: pair }, { bytes: bystander }]));
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.enrollFaces.rejected.map((x) => [x.index, x.reason])).toEqual([[0, 'MULTIPLE_FACES']]);
+    expect(r.body.data!.enrollFaces.enrolled.map((x) => x.index)).toEqual([1]);
+    await call(url, ADMIN, 'mutation($id: ID!) { deleteGallery(id: $id) { galleryId } }', { id: gid });
   });
 });
 

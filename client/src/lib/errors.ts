@@ -18,6 +18,11 @@ export type ApiErrorCode =
   | 'TIMEOUT'
   | 'TOO_MANY_ATTEMPTS'
   | 'INTERNAL'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'LIMIT_EXCEEDED'
   | 'NETWORK'
   | 'CAMERA';
 
@@ -43,6 +48,11 @@ const KNOWN = new Set<string>([
   'TIMEOUT',
   'TOO_MANY_ATTEMPTS',
   'INTERNAL',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'LIMIT_EXCEEDED',
 ]);
 
 const ARGUMENT_NAMES: Record<string, string> = {
@@ -80,6 +90,16 @@ export function messageFor(code: ApiErrorCode, argument?: string): string {
       return 'The live session has ended (it expired or the server restarted). Start it again.';
     case 'BAD_REQUEST':
       return 'The server refused the request.';
+    case 'UNAUTHENTICATED':
+      return 'The gallery needs an API key. Enter a valid key above (an administrator creates keys with createApiKey).';
+    case 'FORBIDDEN':
+      return 'This API key is not allowed to do that in this gallery. Ask for a key with the right scope.';
+    case 'NOT_FOUND':
+      return 'That gallery or subject does not exist any more. It may have been deleted; reload the list.';
+    case 'CONFLICT':
+      return 'That name or external id is already taken. Choose another one.';
+    case 'LIMIT_EXCEEDED':
+      return 'That is over one of the gallery\'s limits (images per request, templates per subject or subjects).';
     case 'NETWORK':
       return 'Cannot reach the facegate server. Check your connection, or that the server is running, and try again.';
     case 'CAMERA':

@@ -4,7 +4,7 @@
  * is scored, so the answer for the subjects found is the exact one; only a subject the graph misses
  * altogether can be lost, which bench:gallery measures as recall@1).
  */
-import { AnnGraph } from './ann.js';
+import { ANN_EXPANSION_SEARCH, AnnGraph, type AnnParams } from './ann.js';
 import { TemplateMatrix, type SubjectHit, type SubjectScore } from './exact.js';
 
 export type SearchMethod = 'EXACT' | 'ANN';
@@ -21,6 +21,8 @@ export interface IndexOptions {
   annMinTemplates: number;
   /** HNSW candidates per search (efSearch); more: better recall, slower. */
   efSearch?: number;
+  /** HNSW build parameters (default ann.ts's). */
+  ann?: Partial<AnnParams>;
 }
 
 export class GalleryIndex {
@@ -92,7 +94,7 @@ export class GalleryIndex {
   }
 
   private annSearch(query: Float32Array, k: number): SubjectHit[] {
-    const ef = Math.max(this.options.efSearch ?? 96, k * 8);
+    const ef = Math.max(this.options.efSearch ?? ANN_EXPANSION_SEARCH, k * 8);
     const subjects = new Set<string>();
     for (const templateId of this.ann!.search(query, ef)) {
       const subjectId = this.matrix.subjectOf(templateId);
@@ -108,7 +110,7 @@ export class GalleryIndex {
   }
 
   private buildAnn(): void {
-    const ann = new AnnGraph(this.options.dims);
+    const ann = new AnnGraph(this.options.dims, this.options.ann);
     const ids: string[] = [];
     for (let row = 0; row < this.matrix.size; row++) ids.push(this.matrix.templateAt(row));
     ann.addBulk(ids, (i) => this.matrix.vectorAt(i));
