@@ -232,6 +232,7 @@ export class GalleryService {
   /** Serialises replays of other replicas' changes per subject, so that a reload never overtakes a newer one. */
   private readonly replay = new Map<string, Promise<void>>();
   private readonly metrics: GalleryMetrics | null;
+  private closed = false;
 
   private constructor(
     readonly store: GalleryStore,
@@ -262,6 +263,7 @@ export class GalleryService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.unsubscribe();
     await this.store.close();
   }
@@ -331,7 +333,11 @@ export class GalleryService {
     const previous = this.replay.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => this.replayEvent(event))
-      .catch((error: unknown) => this.log.error({ err: error, event }, 'could not apply a change from another replica'));
+      .catch((error: unknown) => {
+        this.log.error({ err: error, event }, 'could not apply a change from another replica');
+        // A resync that failed (the database went away again) is retried: the index must catch up.
+        if (event.kind === 'resync' && !this.closed) setTimeout(() => this.closed || this.applyRemote(event), 1000).unref();
+      });
     this.replay.set(key, next);
     void next.then(() => {
       if (this.replay.get(key) === next) this.replay.delete(key);

@@ -9,6 +9,10 @@
  * it). A session opened without one (over HTTP) is unclaimed: its id is a one-time hand-over token, and
  * the first connection that uses it becomes the owner. Any other caller gets SESSION_NOT_FOUND, exactly
  * as for an id that never existed.
+ *
+ * Replicas: behind a load balancer each replica holds only its own sessions. A session id starts with
+ * the replica's id (`<replica>.<uuid>`), so a request that reaches another replica is refused with
+ * SESSION_ON_OTHER_REPLICA naming the replica to go to, never a misleading SESSION_NOT_FOUND.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +32,14 @@ export interface LiveLimits {
   maxFrameBytes: number;
   /** Frames accepted per second per session (token bucket, bursts up to one second's worth). */
   maxFps: number;
+  /** Not a limit: this replica's id, which starts every session id (absent: plain UUIDs). */
+  replicaId?: string;
+}
+
+/** The replica a session id names (`<replica>.<uuid>`), or null for a plain id. */
+export function replicaOfSession(sessionId: string): string | null {
+  const dot = sessionId.indexOf('.');
+  return dot > 0 ? sessionId.slice(0, dot) : null;
 }
 
 /** What the analyser reports for one frame. */
@@ -96,6 +108,8 @@ export interface LiveFrameResult {
 
 export interface LiveSessionInfo {
   id: string;
+  /** The replica that holds the session (the routing key behind a load balancer); null without one. */
+  replica: string | null;
   /** Null for gallery-backed sessions (a FrameScorer compares instead). */
   reference: ReferenceFace | null;
   threshold: number;
@@ -195,7 +209,8 @@ export class LiveSessionManager {
   start(owner: string | null, reference: ReferenceFace | FrameScorer, threshold: number): LiveSessionInfo {
     this.checkCapacity(owner);
     const scorer = 'score' in reference ? reference : null;
-    const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
+    const id = this.limits.replicaId ? `${this.limits.replicaId}.${randomUUID()}` : randomUUID();
+    const session = new LiveSession(id, owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
     this.sessions.set(session.id, session);
     this.touch(session);
     this.observer?.sessionsChanged(this.sessions.size);
@@ -206,6 +221,7 @@ export class LiveSessionManager {
   info(session: LiveSession): LiveSessionInfo {
     return {
       id: session.id,
+      replica: this.limits.replicaId ?? null,
       reference: session.reference,
       threshold: session.threshold,
       expiresAt: new Date(Date.now() + this.limits.idleTimeoutMs),
@@ -221,6 +237,16 @@ export class LiveSessionManager {
     if (session && session.owner === null && caller !== null) {
       session.owner = caller;
       this.logger?.info({ sessionId, owner: caller }, 'live session claimed');
+    }
+    if (!session) {
+      const holder = replicaOfSession(sessionId);
+      if (holder !== null && this.limits.replicaId && holder !== this.limits.replicaId) {
+        throw new ServiceError(
+          'SESSION_ON_OTHER_REPLICA',
+          `Live session ${sessionId} is held by replica ${holder}, and this is ${this.limits.replicaId}: send its requests with the header X-Facegate-Replica: ${holder} (or the facegate_replica cookie), or over the WebSocket that opened it`,
+          { extensions: { replica: holder } },
+        );
+      }
     }
     if (!session || session.owner !== caller) {
       throw new ServiceError('SESSION_NOT_FOUND', `No live session ${sessionId} (it ended, expired, never existed or is not yours)`);

@@ -25,7 +25,8 @@ import { apiError } from '../errors.js';
 import type { LiveIdentity, LiveSessionInfo } from '../live/sessions.js';
 import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 import { liveOwner } from '../live/owner.js';
-import { LiveFrameRef } from './live.js';
+import { LiveFrameRef, REPLICA_FIELD_DESCRIPTION } from './live.js';
+import { noteLiveSessionOpened } from '../replica.js';
 
 // ------------------------------------------------------------------------------------------------
 // Access
@@ -437,6 +438,7 @@ const GalleryLiveSessionRef = builder.objectRef<GalleryLiveSession>('GalleryLive
   description: 'A live session against an enrolled subject, or identifying whoever is in front of the camera. Send frames with submitFrame, read results on liveVerification.',
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.info.id }),
+    replica: t.string({ nullable: true, description: REPLICA_FIELD_DESCRIPTION, resolve: (s) => s.info.replica }),
     expiresAt: t.string({ resolve: (s) => s.info.expiresAt.toISOString() }),
     threshold: t.float({ resolve: (s) => s.info.threshold }),
     galleryId: t.exposeID('galleryId'),
@@ -770,7 +772,9 @@ builder.mutationFields((t) => ({
         const owner = liveOwner(ctx);
         ctx.deps.live.checkCapacity(owner);
         const { scorer, threshold, gallery, subject } = await ctx.deps.gallery.liveScorer(target, args.threshold);
-        return { info: ctx.deps.live.start(owner, scorer, threshold), galleryId: gallery.id, subject };
+        const info = ctx.deps.live.start(owner, scorer, threshold);
+        noteLiveSessionOpened(ctx);
+        return { info, galleryId: gallery.id, subject };
       }),
   }),
   createApiKey: t.field({
