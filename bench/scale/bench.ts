@@ -258,7 +258,11 @@ interface StartCost {
 /** Starts a replica on `url`, measures the time to /readyz and its RSS once ready, and stops it. */
 async function startCost(url: string, logDir: string, templates: number, search: string, env: Record<string, string> = {}): Promise<StartCost> {
   const t0 = performance.now();
-  const replica = await startReplica({ id: `m${templates}-${search}`, databaseUrl: url, logDir, env: { FACEGATE_LOG_LEVEL: 'info', ...env } });
+  const id = `m${templates}-${search.replace(/[^A-Za-z0-9]+/g, '-').replace(/-+$/, '')}`.slice(0, 63);
+  const replica = await startReplica({ id, databaseUrl: url, logDir, env: { FACEGATE_LOG_LEVEL: 'info', ...env } }).catch((error: unknown) => {
+    process.stderr.write(readFileSync(path.join(logDir, `${id}.log`), 'utf8').slice(-2000));
+    throw error;
+  });
   const readyMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 1000));
   const rss = rssBytes(replica.child.pid!);

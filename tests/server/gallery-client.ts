@@ -45,7 +45,7 @@ export async function call<T = Record<string, unknown>>(
     form.append('map', JSON.stringify(map));
     paths.forEach((p, i) => {
       const f = files[p]!;
-      form.append(String(i), new Blob([f.bytes], { type: f.type ?? 'image/jpeg' }), f.name ?? `${p}.jpg`);
+      form.append(String(i), new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'image/jpeg' }), f.name ?? `${p}.jpg`);
     });
     response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: form });
   }
