@@ -9,7 +9,7 @@
  *   replica on its own cores.
  * - Load: closed loops of `verify` (a genuine pair of face crops) and of `identifyFace` (a gallery of 5
  *   people) at a fixed concurrency; then one live session over graphql-ws, frames sent one after the
- *   other (each after the previous result).
+ *   other (each after the previous result), 640x480 JPEG frames with the probe face in the middle.
  * - Costs: CPU-seconds of the replicas' processes (user + system, /proc) per request and per live frame,
  *   RSS (peak, sampled every 100 ms); nginx's CPU too. Memory per 100k templates: RSS after start of a
  *   replica whose database holds 100,000 templates (50,000 subjects, random unit vectors) minus one on an
@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import sharp from 'sharp';
 import { CURRENT_MODEL } from '../../server/gallery/model.js';
 import { call, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, faceCrops, IDENTIFY, images, variant } from '../../tests/server/gallery-client.js';
 import { START_LIVE, SUBMIT, subscribeLive, once, wsClient } from '../../tests/server/live-client.js';
@@ -190,6 +191,17 @@ async function live(nginx: Nginx, replicas: Replica[], reference: Buffer, frame:
   }
 }
 
+/** The probe face centred on a 640x480 frame, as a webcam would send it (JPEG, quality 85). */
+async function webcamFrame(face: Buffer): Promise<Buffer> {
+  const meta = await sharp(face).metadata();
+  const left = Math.floor((640 - meta.width!) / 2);
+  const top = Math.floor((480 - meta.height!) / 2);
+  return sharp(face)
+    .extend({ left, top, right: 640 - meta.width! - left, bottom: 480 - meta.height! - top, background: { r: 40, g: 40, b: 40 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
 interface SetupResult {
   name: string;
   replicas: number;
@@ -315,7 +327,7 @@ async function main(): Promise<void> {
         process.stderr.write(`[bench:scale] ${name}: identifyFace\n`);
         const identify = await load('identifyFace', nginx, replicas, identifyBody, { authorization: `Bearer ${ADMIN}` }, (t) => t.includes('"decision":"MATCH"'));
         process.stderr.write(`[bench:scale] ${name}: live, ${FRAMES} frames\n`);
-        const liveResult = await live(nginx, replicas, crops[0]!, probe);
+        const liveResult = await live(nginx, replicas, crops[0]!, await webcamFrame(probe));
         setups.push({ name, replicas: count, workersPerReplica: workers, verify, identify, live: liveResult, idleRssMiB });
       } finally {
         await nginx.stop();
@@ -362,7 +374,7 @@ function markdown(report: { date: string; machine: string; seconds: number; conc
       lines.push(`| ${s.name} | ${r.operation} | ${r.requests} | ${r.errors} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.cpuPerRequest} | ${round(r.nginxCpuPerRequest * 1000, 2)} | ${Object.entries(r.byReplica).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${r.peakRssMiB.join(', ')} |`);
     }
   }
-  lines.push('', '| setup | live frames | frames/s (one session, sequential) | round trip p50 ms | replica CPU-s / frame | idle RSS MiB per replica |', '| --- | ---: | ---: | ---: | ---: | --- |');
+  lines.push('', '| setup | live frames (640x480) | frames/s (one session, sequential) | round trip p50 ms | replica CPU-s / frame | idle RSS MiB per replica |', '| --- | ---: | ---: | ---: | ---: | --- |');
   for (const s of report.setups) lines.push(`| ${s.name} | ${s.live.frames} | ${s.live.fps} | ${s.live.p50} | ${s.live.cpuPerFrame} | ${s.idleRssMiB.join(', ')} |`);
   const m = report.memory;
   lines.push('', `Start of one replica (1 worker) and its RSS 1 s after /readyz (database filled in ${m.fillSeconds} s):`, '');
