@@ -300,10 +300,11 @@ export class GalleryService {
 
   private async loadGallery(galleryId: string): Promise<{ index: GalleryIndex; stale: number }> {
     const index = this.newIndex();
-    const all = await this.store.loadTemplates(galleryId);
-    const current = all.filter(isCurrent);
-    const stale = all.length - current.length;
-    index.addMany(current);
+    let stale = 0;
+    for (const t of await this.store.loadTemplates(galleryId)) {
+      if (isCurrent(t)) index.add(t.id, t.subjectId, t.vector);
+      else stale++;
+    }
     if (stale > 0) this.log.warn({ galleryId, stale, model: CURRENT_MODEL }, 'templates of another model are stored and not searched; re-enroll them');
     return { index, stale };
   }

@@ -50,21 +50,6 @@ export class GalleryIndex {
     else if (this.matrix.size >= this.options.annMinTemplates) this.buildAnn();
   }
 
-  /**
-   * Many templates at once (a gallery loading at start or on a resync). Into an index without a graph they
-   * go to the matrix first, and the graph, when the size calls for one, is built once in bulk (usearch
-   * adds in parallel): growing it one template at a time past `annMinTemplates` took ~68 s for 100k
-   * templates on 2 cores (bench:scale) and held the replica's start that long.
-   */
-  addMany(templates: Iterable<{ id: string; subjectId: string; vector: Float32Array }>): void {
-    if (this.ann) {
-      for (const t of templates) this.add(t.id, t.subjectId, t.vector);
-      return;
-    }
-    for (const t of templates) if (!this.matrix.has(t.id)) this.matrix.add(t.id, t.subjectId, t.vector);
-    if (this.matrix.size >= this.options.annMinTemplates) this.buildAnn();
-  }
-
   removeTemplate(templateId: string): void {
     if (!this.matrix.has(templateId)) return;
     this.ann?.remove(templateId);
