@@ -298,6 +298,38 @@ export class GalleryService {
     this.log.info({ store: this.store.kind, location: this.store.location, galleries: fresh.size, templates, stale, ms: Math.round(performance.now() - started) }, 'gallery indexes loaded');
   }
 
+  /**
+   * Catches up with the store after changes were missed (the LISTEN connection dropped): every gallery's
+   * index is brought to what the store holds, in place (GalleryIndex.syncTo), so that the cost follows
+   * what changed rather than the gallery's size; galleries that are gone are dropped, new ones loaded.
+   */
+  private async resync(): Promise<void> {
+    const started = performance.now();
+    const seen = new Set<string>();
+    let afterSeq: number | null = null;
+    let added = 0;
+    let removed = 0;
+    for (;;) {
+      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
+      for (const gallery of page.items) {
+        seen.add(gallery.id);
+        const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
+        const index = this.indexes.get(gallery.id);
+        if (index) {
+          const changed = index.syncTo(templates);
+          added += changed.added;
+          removed += changed.removed;
+        } else {
+          this.indexes.set(gallery.id, (await this.loadGallery(gallery.id)).index);
+        }
+      }
+      if (!page.hasNextPage || page.items.length === 0) break;
+      afterSeq = page.items[page.items.length - 1]!.seq;
+    }
+    for (const id of [...this.indexes.keys()]) if (!seen.has(id)) this.indexes.delete(id);
+    this.log.info({ galleries: seen.size, added, removed, ms: Math.round(performance.now() - started) }, 'gallery indexes resynced');
+  }
+
   private async loadGallery(galleryId: string): Promise<{ index: GalleryIndex; stale: number }> {
     const index = this.newIndex();
     let stale = 0;
@@ -330,7 +362,12 @@ export class GalleryService {
 
   private applyRemote(event: ChangeEvent): void {
     const key = 'subjectId' in event ? event.subjectId : event.kind === 'resync' ? '*' : event.galleryId;
-    const previous = this.replay.get(key) ?? Promise.resolve();
+    // A resync waits for every replay before it, and every replay for a resync before it: a replay never
+    // races with the resync's snapshot of the store.
+    const previous =
+      key === '*'
+        ? Promise.all([...this.replay.values()])
+        : Promise.all([this.replay.get(key), this.replay.get('*')].filter((p): p is Promise<void> => p !== undefined));
     const next = previous
       .then(() => this.replayEvent(event))
       .catch((error: unknown) => {
@@ -361,7 +398,7 @@ export class GalleryService {
         this.indexes.delete(event.galleryId);
         return;
       case 'resync':
-        await this.loadAll();
+        await this.resync();
         return;
     }
   }
