@@ -301,7 +301,7 @@ export class GalleryService {
   /**
    * Catches up with the store after changes were missed (the LISTEN connection dropped): every gallery's
    * index is brought to what the store holds, in place (GalleryIndex.syncTo), so that the cost follows
-   * what changed rather than the gallery's size; galleries that are gone are dropped, new ones loaded.
+   * what changed rather than the gallery's size; galleries that are gone are dropped, new ones filled.
    */
   private async resync(): Promise<void> {
     const started = performance.now();
@@ -314,14 +314,10 @@ export class GalleryService {
       for (const gallery of page.items) {
         seen.add(gallery.id);
         const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
-        const index = this.indexes.get(gallery.id);
-        if (index) {
-          const changed = index.syncTo(templates);
-          added += changed.added;
-          removed += changed.removed;
-        } else {
-          this.indexes.set(gallery.id, (await this.loadGallery(gallery.id)).index);
-        }
+        // A gallery created meanwhile starts empty and fills as at start.
+        const changed = this.indexOf(gallery.id).syncTo(templates);
+        added += changed.added;
+        removed += changed.removed;
       }
       if (!page.hasNextPage || page.items.length === 0) break;
       afterSeq = page.items[page.items.length - 1]!.seq;
