@@ -275,23 +275,28 @@ export class GalleryService {
     return new GalleryIndex({ dims: CURRENT_MODEL.dimensions, annMinTemplates: this.config.annMinTemplates });
   }
 
+  /** Every gallery in the store, page by page. */
+  private async *allGalleries(): AsyncGenerator<GalleryRecord> {
+    let afterSeq: number | null = null;
+    for (;;) {
+      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
+      yield* page.items;
+      if (!page.hasNextPage || page.items.length === 0) return;
+      afterSeq = page.items[page.items.length - 1]!.seq;
+    }
+  }
+
   /** Loads every gallery into fresh indexes, then swaps them in (searches meanwhile use the old ones). */
   private async loadAll(): Promise<void> {
     const started = performance.now();
     const fresh = new Map<string, GalleryIndex>();
-    let afterSeq: number | null = null;
     let templates = 0;
     let stale = 0;
-    for (;;) {
-      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
-      for (const gallery of page.items) {
-        const loaded = await this.loadGallery(gallery.id);
-        fresh.set(gallery.id, loaded.index);
-        templates += loaded.index.size;
-        stale += loaded.stale;
-      }
-      if (!page.hasNextPage || page.items.length === 0) break;
-      afterSeq = page.items[page.items.length - 1]!.seq;
+    for await (const gallery of this.allGalleries()) {
+      const loaded = await this.loadGallery(gallery.id);
+      fresh.set(gallery.id, loaded.index);
+      templates += loaded.index.size;
+      stale += loaded.stale;
     }
     this.indexes.clear();
     for (const [id, index] of fresh) this.indexes.set(id, index);
@@ -306,21 +311,15 @@ export class GalleryService {
   private async resync(): Promise<void> {
     const started = performance.now();
     const seen = new Set<string>();
-    let afterSeq: number | null = null;
     let added = 0;
     let removed = 0;
-    for (;;) {
-      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
-      for (const gallery of page.items) {
-        seen.add(gallery.id);
-        const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
-        // A gallery created meanwhile starts empty and fills as at start.
-        const changed = this.indexOf(gallery.id).syncTo(templates);
-        added += changed.added;
-        removed += changed.removed;
-      }
-      if (!page.hasNextPage || page.items.length === 0) break;
-      afterSeq = page.items[page.items.length - 1]!.seq;
+    for await (const gallery of this.allGalleries()) {
+      seen.add(gallery.id);
+      const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
+      // A gallery created meanwhile starts empty and fills as at start.
+      const changed = this.indexOf(gallery.id).syncTo(templates);
+      added += changed.added;
+      removed += changed.removed;
     }
     for (const id of [...this.indexes.keys()]) if (!seen.has(id)) this.indexes.delete(id);
     this.log.info({ galleries: seen.size, added, removed, ms: Math.round(performance.now() - started) }, 'gallery indexes resynced');
