@@ -24,6 +24,7 @@ import { ConnectionGuard } from './connections.js';
 import { liveMetrics } from './live/metrics.js';
 import { LiveSessionManager } from './live/sessions.js';
 import { ChallengeService } from './live/challenge/run.js';
+import { REPLICA_HEADER } from './replica.js';
 import { staticClient } from './static.js';
 import { GRAPHQL_PATH, makeYoga, normalizeError, type FacegateYoga } from './yoga.js';
 
@@ -82,6 +83,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       idleTimeoutMs: config.live.idleTimeoutMs,
       maxFrameBytes: config.live.maxFrameBytes,
       maxFps: config.live.maxFps,
+      replicaId: config.http.replicaId,
     },
     (frame, signal, options) => inference.analyseFrame(frame, { signal, minFaceSize: config.live.minFaceSize, ...options }),
     liveMetrics(metrics),
@@ -111,6 +113,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const header = req.headers['x-request-id'];
     const requestId = requestIdFrom(Array.isArray(header) ? header[0] : header);
     res.setHeader('x-request-id', requestId);
+    // Behind a load balancer: which replica answered (a live session's routing key, see server/replica.ts).
+    res.setHeader(REPLICA_HEADER, config.http.replicaId);
     withRequestId(requestId, () => {
       void (async () => {
         try {

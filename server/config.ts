@@ -43,6 +43,11 @@ export interface Config {
     shutdownTimeoutMs: number;
     /** Directory of the built web client (served at `/` when it holds an index.html), or null. */
     clientDir: string | null;
+    /**
+     * This replica's name behind a load balancer: every response carries it (`X-Facegate-Replica`), live
+     * session ids start with it, and the proxy routes a session's requests by it (deploy/nginx).
+     */
+    replicaId: string;
   };
   pool: {
     /** Inference worker threads; each loads its own backend and models. */
@@ -153,6 +158,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'FACEGATE_REQUEST_TIMEOUT_MS', defaultText: '`60000`', description: 'A client has this long to send its whole request, body included; past it: 408 and the socket is closed (checked every second). The response may take longer (the job deadline applies).' },
   { name: 'FACEGATE_MAX_CONNECTIONS', defaultText: '`1024`', description: 'Open TCP connections (HTTP keep-alive and WebSocket) in total; a connection over the cap gets a 503 and is closed.' },
   { name: 'FACEGATE_MAX_CONNECTIONS_PER_ADDRESS', defaultText: '`64`', description: 'Open TCP connections from one client IP address; `0` turns the cap off (set it behind a reverse proxy, where every connection comes from the proxy).' },
+  { name: 'FACEGATE_REPLICA_ID', defaultText: 'the host name (letters, digits, `-`, `_`; at most 63)', description: 'This replica\'s name behind a load balancer: sent as `X-Facegate-Replica` on every response and as the `facegate_replica` cookie when a live session is opened over HTTP; live session ids start with it. Give each replica its own (see "Deployment behind a load balancer").' },
   { name: 'FACEGATE_CLIENT_DIR', defaultText: '`dist/client`', description: 'Built web client served at `/` when it contains `index.html`; `none` disables it.' },
   { name: 'FACEGATE_SHUTDOWN_TIMEOUT_MS', defaultText: '`10000`', description: 'On SIGTERM/SIGINT: how long to drain in-flight requests and jobs before closing them.' },
   { name: 'FACEGATE_WS_MAX_PAYLOAD_BYTES', defaultText: '`4194304`', description: 'Largest WebSocket message.' },
@@ -228,6 +234,22 @@ class EnvReader {
   }
 }
 
+/** Replica ids travel in headers, cookies and session ids: letters, digits, `-` and `_` only. */
+export const REPLICA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** The host name as a replica id (dots and other characters become `-`), or `facegate`. */
+function defaultReplicaId(): string {
+  const cleaned = os.hostname().replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 63);
+  return REPLICA_ID_PATTERN.test(cleaned) ? cleaned : 'facegate';
+}
+
+function parseReplicaId(reader: EnvReader): string {
+  const raw = reader.raw('FACEGATE_REPLICA_ID');
+  if (raw === undefined) return defaultReplicaId();
+  if (REPLICA_ID_PATTERN.test(raw)) return raw;
+  return reader.fail('FACEGATE_REPLICA_ID', `must be 1-63 letters, digits, - or _ (starting with a letter or digit), got ${JSON.stringify(raw)}`, defaultReplicaId());
+}
+
 function parseCors(reader: EnvReader): Config['http']['cors'] {
   const raw = reader.raw('FACEGATE_CORS_ORIGINS');
   if (raw === undefined) return false;
@@ -275,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownTimeoutMs: r.int('FACEGATE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
       clientDir:
         clientDirRaw === 'none' ? null : path.resolve(packageRoot, clientDirRaw ?? path.join('dist', 'client')),
+      replicaId: parseReplicaId(r),
     },
     pool: {
       workers,

@@ -17,12 +17,14 @@ export const API_ERROR_CODES = [
   'FACE_INDEX_OUT_OF_RANGE',
   'BAD_REQUEST',
   'SESSION_NOT_FOUND',
+  'SESSION_ON_OTHER_REPLICA',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
   'LIMIT_EXCEEDED',
   'OVERLOADED',
+  'DATABASE_UNAVAILABLE',
   'TIMEOUT',
   /** Live challenge: too many challenges not completed from this source; retry after the cooldown. */
   'TOO_MANY_ATTEMPTS',
@@ -44,12 +46,16 @@ export const INTERNAL_MESSAGE = 'Internal server error';
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
 
+  /** Extra `extensions` for the client (e.g. `replica` of SESSION_ON_OTHER_REPLICA); never internal details. */
+  readonly extensions: Record<string, unknown>;
+
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; extensions?: Record<string, unknown> },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.extensions = options?.extensions ?? {};
   }
 }
 
@@ -61,9 +67,13 @@ export function isServiceError(value: unknown): value is ServiceError {
 const HTTP_STATUS: Partial<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
   OVERLOADED: 503,
+  DATABASE_UNAVAILABLE: 503,
   TIMEOUT: 504,
   TOO_MANY_ATTEMPTS: 429,
 };
+
+/** Codes a client should simply retry after a moment: their 503 carries `Retry-After`. */
+const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, string>> = { OVERLOADED: '1', DATABASE_UNAVAILABLE: '1' };
 
 function faceCodeToApi(code: FaceErrorCode): ApiErrorCode {
   switch (code) {
@@ -84,7 +94,7 @@ export function apiError(code: ApiErrorCode, message: string, extensions: Record
   if (code === 'INTERNAL') message = INTERNAL_MESSAGE;
   const status = HTTP_STATUS[code];
   const http =
-    status === undefined ? undefined : { status, ...(code === 'OVERLOADED' ? { headers: { 'Retry-After': '1' } } : {}) };
+    status === undefined ? undefined : { status, ...(RETRY_AFTER_SECONDS[code] ? { headers: { 'Retry-After': RETRY_AFTER_SECONDS[code] } } : {}) };
   return new GraphQLError(message, { extensions: { ...extensions, code, ...(http ? { http } : {}) } });
 }
 
@@ -113,7 +123,8 @@ export function toGraphQLError(error: unknown, extensions: Record<string, unknow
   const code = errorCode(error);
   if (code === undefined || !(error instanceof Error)) return error;
   const argument = argumentOf(error);
-  return apiError(code, error.message, { ...(argument === undefined ? {} : { argument }), ...extensions });
+  const own = isServiceError(error) ? error.extensions : {};
+  return apiError(code, error.message, { ...own, ...(argument === undefined ? {} : { argument }), ...extensions });
 }
 
 const ARGUMENT = Symbol('facegate.argument');

@@ -22,6 +22,7 @@ import { renderLocalGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useIntrospectionPolicy } from './introspection.js';
 import { useStrictMultipart } from './multipart.js';
 import { INFERENCE_FIELDS, toSchema } from './schema/index.js';
+import { useReplicaCookie } from './replica.js';
 import { useSecurityHeaders } from './security-headers.js';
 
 export type FacegateYoga = YogaServerInstance<Record<string, never>, AppContext>;
@@ -77,6 +78,7 @@ export function normalizeError(error: GraphQLError): GraphQLError {
   if (clean && !COERCION.test(error.message)) return error;
   const extensions: Record<string, unknown> = { code };
   if (typeof previous['argument'] === 'string') extensions['argument'] = previous['argument'];
+  if (code === 'SESSION_ON_OTHER_REPLICA' && typeof previous['replica'] === 'string') extensions['replica'] = previous['replica'];
   if (previous['http'] !== undefined) extensions['http'] = previous['http'];
   else if (code === 'IMAGE_TOO_LARGE' && previous['code'] === 'REQUEST_ENTITY_TOO_LARGE') extensions['http'] = { status: 413 };
   else if (code === 'BAD_REQUEST') extensions['http'] = { status: 400 };
@@ -362,6 +364,7 @@ export function makeYoga(deps: ServerDeps): FacegateYoga {
       useInferenceAuth(config.gallery.inferenceAuth),
       useObservability(deps),
       useErrorEnvelope(),
+      useReplicaCookie(config.http.replicaId, config.live.idleTimeoutMs / 1000),
     ],
   });
 }

@@ -238,6 +238,7 @@ export class GalleryService {
   private readonly metrics: GalleryMetrics | null;
   /** Enrollment decisions (duplicate check, limit, write) one at a time per gallery. */
   private readonly enrollSerial = new KeyedSerial();
+  private closed = false;
 
   private constructor(
     readonly store: GalleryStore,
@@ -268,6 +269,7 @@ export class GalleryService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.unsubscribe();
     await this.store.close();
   }
@@ -279,27 +281,54 @@ export class GalleryService {
     return new GalleryIndex({ dims: CURRENT_MODEL.dimensions, annMinTemplates: this.config.annMinTemplates });
   }
 
+  /** Every gallery in the store, page by page. */
+  private async *allGalleries(): AsyncGenerator<GalleryRecord> {
+    let afterSeq: number | null = null;
+    for (;;) {
+      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
+      yield* page.items;
+      if (!page.hasNextPage || page.items.length === 0) return;
+      afterSeq = page.items[page.items.length - 1]!.seq;
+    }
+  }
+
   /** Loads every gallery into fresh indexes, then swaps them in (searches meanwhile use the old ones). */
   private async loadAll(): Promise<void> {
     const started = performance.now();
     const fresh = new Map<string, GalleryIndex>();
-    let afterSeq: number | null = null;
     let templates = 0;
     let stale = 0;
-    for (;;) {
-      const page: Page<GalleryRecord> = await this.store.listGalleries({ first: 500, afterSeq });
-      for (const gallery of page.items) {
-        const loaded = await this.loadGallery(gallery.id);
-        fresh.set(gallery.id, loaded.index);
-        templates += loaded.index.size;
-        stale += loaded.stale;
-      }
-      if (!page.hasNextPage || page.items.length === 0) break;
-      afterSeq = page.items[page.items.length - 1]!.seq;
+    for await (const gallery of this.allGalleries()) {
+      const loaded = await this.loadGallery(gallery.id);
+      fresh.set(gallery.id, loaded.index);
+      templates += loaded.index.size;
+      stale += loaded.stale;
     }
     this.indexes.clear();
     for (const [id, index] of fresh) this.indexes.set(id, index);
     this.log.info({ store: this.store.kind, location: this.store.location, galleries: fresh.size, templates, stale, ms: Math.round(performance.now() - started) }, 'gallery indexes loaded');
+  }
+
+  /**
+   * Catches up with the store after changes were missed (the LISTEN connection dropped): every gallery's
+   * index is brought to what the store holds, in place (GalleryIndex.syncTo), so that the cost follows
+   * what changed rather than the gallery's size; galleries that are gone are dropped, new ones filled.
+   */
+  private async resync(): Promise<void> {
+    const started = performance.now();
+    const seen = new Set<string>();
+    let added = 0;
+    let removed = 0;
+    for await (const gallery of this.allGalleries()) {
+      seen.add(gallery.id);
+      const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
+      // A gallery created meanwhile starts empty and fills as at start.
+      const changed = this.indexOf(gallery.id).syncTo(templates);
+      added += changed.added;
+      removed += changed.removed;
+    }
+    for (const id of [...this.indexes.keys()]) if (!seen.has(id)) this.indexes.delete(id);
+    this.log.info({ galleries: seen.size, added, removed, ms: Math.round(performance.now() - started) }, 'gallery indexes resynced');
   }
 
   private async loadGallery(galleryId: string): Promise<{ index: GalleryIndex; stale: number }> {
@@ -334,10 +363,19 @@ export class GalleryService {
 
   private applyRemote(event: ChangeEvent): void {
     const key = 'subjectId' in event ? event.subjectId : event.kind === 'resync' ? '*' : event.galleryId;
-    const previous = this.replay.get(key) ?? Promise.resolve();
+    // A resync waits for every replay before it, and every replay for a resync before it: a replay never
+    // races with the resync's snapshot of the store.
+    const previous =
+      key === '*'
+        ? Promise.all([...this.replay.values()])
+        : Promise.all([this.replay.get(key), this.replay.get('*')].filter((p): p is Promise<void> => p !== undefined));
     const next = previous
       .then(() => this.replayEvent(event))
-      .catch((error: unknown) => this.log.error({ err: error, event }, 'could not apply a change from another replica'));
+      .catch((error: unknown) => {
+        this.log.error({ err: error, event }, 'could not apply a change from another replica');
+        // A resync that failed (the database went away again) is retried: the index must catch up.
+        if (event.kind === 'resync' && !this.closed) setTimeout(() => this.closed || this.applyRemote(event), 1000).unref();
+      });
     this.replay.set(key, next);
     void next.then(() => {
       if (this.replay.get(key) === next) this.replay.delete(key);
@@ -361,7 +399,7 @@ export class GalleryService {
         this.indexes.delete(event.galleryId);
         return;
       case 'resync':
-        await this.loadAll();
+        await this.resync();
         return;
     }
   }

@@ -13,6 +13,10 @@
  * A session may run a movement challenge (server/live/challenge/): its frames then also get 68 landmarks,
  * they queue (bounded) instead of replacing each other, since a blink lasts only a few frames, results
  * carry the challenge's progress instead of scores, and the session ends with the challenge.
+ *
+ * Replicas: behind a load balancer each replica holds only its own sessions. A session id starts with
+ * the replica's id (`<replica>.<uuid>`), so a request that reaches another replica is refused with
+ * SESSION_ON_OTHER_REPLICA naming the replica to go to, never a misleading SESSION_NOT_FOUND.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +39,14 @@ export interface LiveLimits {
   maxFrameBytes: number;
   /** Frames accepted per second per session (token bucket, bursts up to one second's worth). */
   maxFps: number;
+  /** Not a limit: this replica's id, which starts every session id (absent: plain UUIDs). */
+  replicaId?: string;
+}
+
+/** The replica a session id names (`<replica>.<uuid>`), or null for a plain id. */
+export function replicaOfSession(sessionId: string): string | null {
+  const dot = sessionId.indexOf('.');
+  return dot > 0 ? sessionId.slice(0, dot) : null;
 }
 
 /** What the analyser reports for one frame. */
@@ -108,6 +120,8 @@ export interface LiveFrameResult {
 
 export interface LiveSessionInfo {
   id: string;
+  /** The replica that holds the session (the routing key behind a load balancer); null without one. */
+  replica: string | null;
   /** Null for gallery-backed sessions (a FrameScorer compares instead). */
   reference: ReferenceFace | null;
   threshold: number;
@@ -225,7 +239,8 @@ export class LiveSessionManager {
     this.checkCapacity(owner);
     if (options.challenge) this.challenges.admit(options.challenge.keys);
     const scorer = 'score' in reference ? reference : null;
-    const session = new LiveSession(randomUUID(), owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
+    const id = this.limits.replicaId ? `${this.limits.replicaId}.${randomUUID()}` : randomUUID();
+    const session = new LiveSession(id, owner, scorer ? null : (reference as ReferenceFace), threshold, this.limits.maxFps, scorer);
     if (options.challenge) {
       session.challenge = this.challenges.create(session.id, threshold, options.challenge.keys, options.challenge.audience ?? null);
       session.challengeTimer = setTimeout(() => this.end(session.id, 'challenge expired'), this.challenges.settings.expiryMs);
@@ -241,6 +256,7 @@ export class LiveSessionManager {
   info(session: LiveSession): LiveSessionInfo {
     return {
       id: session.id,
+      replica: this.limits.replicaId ?? null,
       reference: session.reference,
       threshold: session.threshold,
       expiresAt: new Date(Date.now() + this.limits.idleTimeoutMs),
@@ -258,10 +274,23 @@ export class LiveSessionManager {
       session.owner = caller;
       this.logger?.info({ sessionId, owner: caller }, 'live session claimed');
     }
+    if (!session) this.assertHeldHere(sessionId);
     if (!session || session.owner !== caller) {
       throw new ServiceError('SESSION_NOT_FOUND', `No live session ${sessionId} (it ended, expired, never existed or is not yours)`);
     }
     return session;
+  }
+
+  /** Refuses, with SESSION_ON_OTHER_REPLICA, a session id that names another replica than this one. */
+  assertHeldHere(sessionId: string): void {
+    const holder = replicaOfSession(sessionId);
+    if (holder !== null && this.limits.replicaId && holder !== this.limits.replicaId) {
+      throw new ServiceError(
+        'SESSION_ON_OTHER_REPLICA',
+        `Live session ${sessionId} is held by replica ${holder}, and this is ${this.limits.replicaId}: send its requests with the header X-Facegate-Replica: ${holder} (or the facegate_replica cookie), or over the WebSocket that opened it`,
+        { extensions: { replica: holder } },
+      );
+    }
   }
 
   /** Queues a frame (replacing any frame still waiting) and returns its sequence number. */

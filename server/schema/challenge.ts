@@ -114,11 +114,13 @@ builder.queryField('liveChallengeOutcome', (t) =>
     type: ChallengeOutcomeRef,
     nullable: true,
     description:
-      "A live session's challenge outcome, for the relying backend: readable once after the session ended (then removed; kept 10 minutes unread). Null when unknown, not ended, already read or expired. Trust this, not what the browser reports. A session opened with an API key (every session against an enrolled subject) has its outcome read only with that key, a key with read on the subject's gallery, or an admin key on every gallery: UNAUTHENTICATED without a key, FORBIDDEN with another (a refused read does not use the outcome up). A session opened without a key: whoever holds its id.",
+      "A live session's challenge outcome, for the relying backend: readable once after the session ended (then removed; kept 10 minutes unread). Null when unknown, not ended, already read or expired. Trust this, not what the browser reports. A session opened with an API key (every session against an enrolled subject) has its outcome read only with that key, a key with read on the subject's gallery, or an admin key on every gallery: UNAUTHENTICATED without a key, FORBIDDEN with another (a refused read does not use the outcome up). A session opened without a key: whoever holds its id. Behind a load balancer, send it to the session's replica (header X-Facegate-Replica, the session's `replica`): another replica answers SESSION_ON_OTHER_REPLICA.",
     args: { sessionId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
       guarded(async () => {
         const sessionId = String(args.sessionId);
+        // the outcome is kept in the memory of the replica that ran the session
+        ctx.deps.live.assertHeldHere(sessionId);
         const audience = ctx.deps.live.challenges.outcomeAudience(sessionId);
         if (audience === undefined) return null;
         if (audience !== null) {

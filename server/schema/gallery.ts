@@ -25,7 +25,8 @@ import { apiError, ServiceError, tagArgument } from '../errors.js';
 import type { LiveIdentity, LiveSessionInfo, StartOptions } from '../live/sessions.js';
 import { FaceRef, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 import { liveOwner } from '../live/owner.js';
-import { clientAddress, LiveFrameRef, outcomeAudience } from './live.js';
+import { clientAddress, LiveFrameRef, outcomeAudience, REPLICA_FIELD_DESCRIPTION } from './live.js';
+import { noteLiveSessionOpened } from '../replica.js';
 
 // ------------------------------------------------------------------------------------------------
 // Access
@@ -438,6 +439,7 @@ const GalleryLiveSessionRef = builder.objectRef<GalleryLiveSession>('GalleryLive
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.info.id }),
     challenge: t.boolean({ description: 'Whether the session runs a movement challenge (see startGalleryLiveSession).', resolve: (s) => s.info.challenge }),
+    replica: t.string({ nullable: true, description: REPLICA_FIELD_DESCRIPTION, resolve: (s) => s.info.replica }),
     expiresAt: t.string({ resolve: (s) => s.info.expiresAt.toISOString() }),
     threshold: t.float({ resolve: (s) => s.info.threshold }),
     galleryId: t.exposeID('galleryId'),
@@ -785,7 +787,9 @@ builder.mutationFields((t) => ({
         const owner = liveOwner(ctx);
         ctx.deps.live.checkCapacity(owner);
         const { scorer, threshold, gallery, subject } = await ctx.deps.gallery.liveScorer(target, args.threshold);
-        return { info: ctx.deps.live.start(owner, scorer, threshold, challenge ? { challenge } : {}), galleryId: gallery.id, subject };
+        const info = ctx.deps.live.start(owner, scorer, threshold, challenge ? { challenge } : {});
+        noteLiveSessionOpened(ctx);
+        return { info, galleryId: gallery.id, subject };
       }),
   }),
   createApiKey: t.field({

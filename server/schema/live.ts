@@ -7,6 +7,7 @@ import { builder, type Context } from '../builder.js';
 import { ServiceError, tagArgument, toGraphQLError } from '../errors.js';
 import type { LiveFrameResult, LiveSessionInfo, SubmitResult } from '../live/sessions.js';
 import { liveOwner } from '../live/owner.js';
+import { noteLiveSessionOpened } from '../replica.js';
 import { FaceRef, faceChoice, FaceSelectionRef, FaceSelectorInput, guarded, ImageInfoRef, ms, readUpload } from './common.js';
 import { ChallengeProgressRef } from './challenge.js';
 import { principalOf } from '../gallery/principal.js';
@@ -20,10 +21,14 @@ const ErrorInfoRef = builder.objectRef<{ code: string; message: string }>('Frame
   }),
 });
 
+export const REPLICA_FIELD_DESCRIPTION =
+  'The replica that holds the session. Behind a load balancer, send it back as the X-Facegate-Replica header with every request about the session made outside the WebSocket that opened it (browsers get the facegate_replica cookie instead), so that the proxy routes them there.';
+
 export const LiveSessionRef = builder.objectRef<LiveSessionInfo>('LiveSession').implement({
   description: 'A live verification session and its reference face.',
   fields: (t) => ({
     id: t.exposeID('id'),
+    replica: t.string({ nullable: true, description: REPLICA_FIELD_DESCRIPTION, resolve: (s) => s.replica }),
     expiresAt: t.string({
       description: 'When the session ends if no frame arrives before (ISO 8601); each frame moves it on.',
       resolve: (s) => s.expiresAt.toISOString(),
@@ -141,7 +146,9 @@ builder.mutationField('startLiveSession', (t) =>
         const reference = await ctx.deps.inference
           .embed(bytes, { signal: ctx.signal, ...(choice ? { choice } : {}) })
           .catch((e: unknown) => Promise.reject(tagArgument(e, 'reference')));
-        return ctx.deps.live.start(liveOwner(ctx), reference, threshold, challenge ? { challenge } : {});
+        const session = ctx.deps.live.start(liveOwner(ctx), reference, threshold, challenge ? { challenge } : {});
+        noteLiveSessionOpened(ctx);
+        return session;
       }),
   }),
 );

@@ -9,16 +9,20 @@ export interface Part {
   type?: string;
 }
 
-/** A GraphQL request with a key; `files` maps a variable (or `images.0`-style path) to an upload. */
+/**
+ * A GraphQL request with a key; `files` maps a variable (or `images.0`-style path) to an upload;
+ * `extraHeaders` go with it (e.g. a replica's routing key).
+ */
 export async function call<T = Record<string, unknown>>(
   url: string,
   key: string | null,
   query: string,
   variables: Record<string, unknown> = {},
   files: Record<string, Part> = {},
+  extraHeaders: Record<string, string> = {},
 ): Promise<GqlResponse<T>> {
   const started = performance.now();
-  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...extraHeaders };
   let response: Response;
   const paths = Object.keys(files);
   if (paths.length === 0) {
@@ -41,7 +45,7 @@ export async function call<T = Record<string, unknown>>(
     form.append('map', JSON.stringify(map));
     paths.forEach((p, i) => {
       const f = files[p]!;
-      form.append(String(i), new Blob([f.bytes], { type: f.type ?? 'image/jpeg' }), f.name ?? `${p}.jpg`);
+      form.append(String(i), new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'image/jpeg' }), f.name ?? `${p}.jpg`);
     });
     response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: form });
   }

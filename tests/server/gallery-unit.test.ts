@@ -90,6 +90,32 @@ describe('GalleryIndex with the HNSW graph', () => {
     expect(index.search(probe, 150).hits.map((h) => h.subjectId)).not.toContain('s3');
     expect(index.matrix.subjectTemplates('s3')).toEqual([]);
   });
+
+  it('resyncs in place: after syncTo it holds exactly the given templates and answers as a fresh index would', () => {
+    const all = Array.from({ length: 420 }, (_, i) => ({ id: `t${i}`, subjectId: `s${i % 150}`, vector: unit(32, i + 11) }));
+    const index = new GalleryIndex({ dims: 32, annMinTemplates: 200 });
+    for (const t of all.slice(0, 400)) index.add(t.id, t.subjectId, t.vector);
+    expect(index.annActive).toBe(true);
+    // Meanwhile, elsewhere: 30 templates erased, 20 new ones.
+    const now = [...all.slice(30, 400), ...all.slice(400)];
+    expect(index.syncTo(now)).toEqual({ added: 20, removed: 30 });
+    expect(index.annActive).toBe(true);
+    expect(index.size).toBe(now.length);
+    const fresh = new GalleryIndex({ dims: 32, annMinTemplates: 200 });
+    for (const t of now) fresh.add(t.id, t.subjectId, t.vector);
+    expect(index.subjectCount).toBe(fresh.subjectCount);
+    let agree = 0;
+    for (let q = 0; q < 30; q++) {
+      const query = unit(32, 7000 + q);
+      expect(index.exactSearch(query, 5)).toEqual(fresh.exactSearch(query, 5));
+      const ann = index.search(query, 1);
+      expect(ann.method).toBe('ANN');
+      if (ann.hits[0]?.subjectId === fresh.exactSearch(query, 1)[0]?.subjectId) agree++;
+    }
+    expect(agree).toBeGreaterThanOrEqual(27);
+    for (const t of all.slice(0, 30)) expect(index.matrix.has(t.id)).toBe(false);
+    expect(index.syncTo(now)).toEqual({ added: 0, removed: 0 });
+  });
 });
 
 function face(points: Partial<Record<keyof Face['landmarks'], [number, number]>> = {}, box = { x: 0, y: 0, width: 100, height: 120 }): Face {

@@ -108,7 +108,7 @@ export async function upload<T = Record<string, unknown>>(
   form.append('map', JSON.stringify(map));
   names.forEach((name, i) => {
     const file = files[name]!;
-    form.append(String(i), new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), file.name ?? `${name}.jpg`);
+    form.append(String(i), new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'image/jpeg' }), file.name ?? `${name}.jpg`);
   });
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',

@@ -57,6 +57,7 @@ describe('config', () => {
       FACEGATE_MAX_CONNECTIONS: '100',
       FACEGATE_MAX_CONNECTIONS_PER_ADDRESS: '0',
       FACEGATE_CLIENT_DIR: 'none',
+      FACEGATE_REPLICA_ID: 'replica-2',
       FACEGATE_SHUTDOWN_TIMEOUT_MS: '100',
       FACEGATE_WS_MAX_PAYLOAD_BYTES: '4096',
       FACEGATE_LIVE_MAX_SESSIONS: '4',
@@ -93,6 +94,7 @@ describe('config', () => {
         cors: '*',
         clientDir: null,
         shutdownTimeoutMs: 100,
+        replicaId: 'replica-2',
       },
       pool: { workers: 3, maxQueue: 5, jobTimeoutMs: 1234, startTimeoutMs: 5000, backend: 'wasm', threads: 3 },
       limits: { maxUploadBytes: 2048, maxPixels: 1000, maxFiles: 3, maxDepth: 4, maxAliases: 1, maxTokens: 100, maxCost: 50, maxDirectives: 2 },
@@ -132,13 +134,14 @@ describe('config', () => {
         FACEGATE_BACKEND: 'gpu',
         FACEGATE_GRAPHIQL: 'maybe',
         FACEGATE_CORS_ORIGINS: 'not a url',
+        FACEGATE_REPLICA_ID: 'a.b:c',
       });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['FACEGATE_PORT', 'FACEGATE_WORKERS', 'FACEGATE_THRESHOLD', 'FACEGATE_BACKEND', 'FACEGATE_GRAPHIQL', 'FACEGATE_CORS_ORIGINS']) {
+    for (const name of ['FACEGATE_PORT', 'FACEGATE_WORKERS', 'FACEGATE_THRESHOLD', 'FACEGATE_BACKEND', 'FACEGATE_GRAPHIQL', 'FACEGATE_CORS_ORIGINS', 'FACEGATE_REPLICA_ID']) {
       expect(problems).toContain(name);
     }
   });

@@ -14,6 +14,7 @@ import type { Logger } from '../../logger.js';
 import type { ApiKeyRecord, ChangeEvent, GalleryRecord, Page, SubjectRecord, TemplateSummary } from '../types.js';
 import { bytesToVector, vectorToBytes } from './codec.js';
 import { MIGRATIONS } from './migrations.js';
+import { asUnavailable } from './pg-errors.js';
 import {
   StoreConflictError,
   type Erased,
@@ -122,6 +123,15 @@ export class PostgresGalleryStore implements GalleryStore {
     this.location = redact(url);
   }
 
+  /** One statement on the pool; a database that cannot be reached is DATABASE_UNAVAILABLE (pg-errors.ts). */
+  private async query<R extends pg.QueryResultRow = Row>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, params);
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+  }
+
   static async open(url: string, log: Logger): Promise<PostgresGalleryStore> {
     const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
     pool.on('error', (error) => log.error({ err: error }, 'idle PostgreSQL connection failed'));
@@ -220,11 +230,12 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async publish(event: ChangeEvent): Promise<void> {
-    await this.pool.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ origin: this.origin, event })]);
+    await this.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ origin: this.origin, event })]);
   }
 
   private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => Promise.reject(asUnavailable(error)));
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -232,15 +243,18 @@ export class PostgresGalleryStore implements GalleryStore {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      const mapped = asUnavailable(error);
+      // A connection that failed mid-transaction is not returned to the pool.
+      broken = mapped !== error;
+      throw mapped;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   async createGallery(g: NewGallery): Promise<GalleryRecord> {
     try {
-      const { rows } = await this.pool.query(
+      const { rows } = await this.query(
         'INSERT INTO galleries (id, name, store_images, match_policy, quality_policy, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, now(), now()) RETURNING *',
         [g.id, g.name, g.storeImages, JSON.stringify(g.matchPolicy), JSON.stringify(g.qualityPolicy)],
       );
@@ -252,14 +266,14 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async getGallery(id: string): Promise<GalleryRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM galleries WHERE id = $1', [id]);
+    const { rows } = await this.query('SELECT * FROM galleries WHERE id = $1', [id]);
     return rows[0] ? galleryFrom(rows[0]) : null;
   }
 
   async listGalleries(page: PageRequest, ids?: readonly string[] | null): Promise<Page<GalleryRecord>> {
     const filter = ids ? 'id = ANY($3::text[])' : 'TRUE';
     const params: unknown[] = [page.afterSeq ?? 0, page.first + 1, ...(ids ? [ids] : [])];
-    const { rows } = await this.pool.query(`SELECT * FROM galleries WHERE ${filter} AND seq > $1 ORDER BY seq LIMIT $2`, params);
+    const { rows } = await this.query(`SELECT * FROM galleries WHERE ${filter} AND seq > $1 ORDER BY seq LIMIT $2`, params);
     const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM galleries WHERE ${ids ? 'id = ANY($1::text[])' : 'TRUE'}`, ids ? [ids] : []);
     return { items: rows.slice(0, page.first).map(galleryFrom), hasNextPage: rows.length > page.first, totalCount: Number(total.rows[0]!.n) };
   }
@@ -269,7 +283,7 @@ export class PostgresGalleryStore implements GalleryStore {
     if (!current) throw new StoreConflictError('NOT_FOUND', `No gallery ${id}`);
     const next = { ...current, ...patch };
     try {
-      const { rows } = await this.pool.query(
+      const { rows } = await this.query(
         'UPDATE galleries SET name = $2, store_images = $3, match_policy = $4, quality_policy = $5, updated_at = now() WHERE id = $1 RETURNING *',
         [id, next.name, next.storeImages, JSON.stringify(next.matchPolicy), JSON.stringify(next.qualityPolicy)],
       );
@@ -312,17 +326,17 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async getSubject(id: string): Promise<SubjectRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM subjects WHERE id = $1', [id]);
+    const { rows } = await this.query('SELECT * FROM subjects WHERE id = $1', [id]);
     return rows[0] ? subjectFrom(rows[0]) : null;
   }
 
   async getSubjectByExternalId(galleryId: string, externalId: string): Promise<SubjectRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM subjects WHERE gallery_id = $1 AND external_id = $2', [galleryId, externalId]);
+    const { rows } = await this.query('SELECT * FROM subjects WHERE gallery_id = $1 AND external_id = $2', [galleryId, externalId]);
     return rows[0] ? subjectFrom(rows[0]) : null;
   }
 
   async listSubjects(galleryId: string, page: PageRequest): Promise<Page<SubjectRecord>> {
-    const { rows } = await this.pool.query('SELECT * FROM subjects WHERE gallery_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [galleryId, page.afterSeq ?? 0, page.first + 1]);
+    const { rows } = await this.query('SELECT * FROM subjects WHERE gallery_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [galleryId, page.afterSeq ?? 0, page.first + 1]);
     const total = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM subjects WHERE gallery_id = $1', [galleryId]);
     return { items: rows.slice(0, page.first).map(subjectFrom), hasNextPage: rows.length > page.first, totalCount: Number(total.rows[0]!.n) };
   }
@@ -332,7 +346,7 @@ export class PostgresGalleryStore implements GalleryStore {
     if (!current) throw new StoreConflictError('NOT_FOUND', `No subject ${id}`);
     const next = { ...current, ...patch };
     try {
-      const { rows } = await this.pool.query(
+      const { rows } = await this.query(
         'UPDATE subjects SET external_id = $2, display_name = $3, metadata = $4, updated_at = now() WHERE id = $1 RETURNING *',
         [id, next.externalId, next.displayName, next.metadata == null ? null : JSON.stringify(next.metadata)],
       );
@@ -377,29 +391,29 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async listTemplates(subjectId: string): Promise<TemplateSummary[]> {
-    const { rows } = await this.pool.query(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE subject_id = $1 ORDER BY seq`, [subjectId]);
+    const { rows } = await this.query(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE subject_id = $1 ORDER BY seq`, [subjectId]);
     return rows.map(templateFrom);
   }
 
   async getTemplateOwner(templateId: string): Promise<{ subjectId: string; galleryId: string } | null> {
-    const { rows } = await this.pool.query('SELECT subject_id, gallery_id FROM templates WHERE id = $1', [templateId]);
+    const { rows } = await this.query('SELECT subject_id, gallery_id FROM templates WHERE id = $1', [templateId]);
     return rows[0] ? { subjectId: rows[0]['subject_id'] as string, galleryId: rows[0]['gallery_id'] as string } : null;
   }
 
   async getTemplateImage(templateId: string): Promise<{ image: Uint8Array; imageType: string | null } | null> {
-    const { rows } = await this.pool.query('SELECT image, image_type FROM templates WHERE id = $1', [templateId]);
+    const { rows } = await this.query('SELECT image, image_type FROM templates WHERE id = $1', [templateId]);
     if (!rows[0] || rows[0]['image'] == null) return null;
     return { image: rows[0]['image'] as Uint8Array, imageType: (rows[0]['image_type'] as string | null) ?? null };
   }
 
   async deleteTemplate(templateId: string): Promise<{ subjectId: string; galleryId: string; hadImage: boolean } | null> {
-    const { rows } = await this.pool.query('DELETE FROM templates WHERE id = $1 RETURNING subject_id, gallery_id, image IS NOT NULL AS has_image', [templateId]);
+    const { rows } = await this.query('DELETE FROM templates WHERE id = $1 RETURNING subject_id, gallery_id, image IS NOT NULL AS has_image', [templateId]);
     if (!rows[0]) return null;
     return { subjectId: rows[0]['subject_id'] as string, galleryId: rows[0]['gallery_id'] as string, hadImage: rows[0]['has_image'] === true };
   }
 
   async loadTemplates(galleryId: string): Promise<TemplateSummary[]> {
-    const { rows } = await this.pool.query(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE gallery_id = $1 ORDER BY seq`, [galleryId]);
+    const { rows } = await this.query(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE gallery_id = $1 ORDER BY seq`, [galleryId]);
     return rows.map(templateFrom);
   }
 
@@ -416,7 +430,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async createApiKey(key: Omit<ApiKeyRecord, 'seq' | 'createdAt' | 'revokedAt'>): Promise<ApiKeyRecord> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.query(
       'INSERT INTO api_keys (id, name, prefix, secret_hash, grants, created_at) VALUES ($1, $2, $3, $4, $5, now()) RETURNING *',
       [key.id, key.name, key.prefix, key.secretHash, JSON.stringify(key.grants)],
     );
@@ -424,17 +438,17 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   async getApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query('SELECT * FROM api_keys WHERE prefix = $1', [prefix]);
+    const { rows } = await this.query('SELECT * FROM api_keys WHERE prefix = $1', [prefix]);
     return rows[0] ? keyFrom(rows[0]) : null;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    const { rows } = await this.pool.query('SELECT * FROM api_keys ORDER BY seq');
+    const { rows } = await this.query('SELECT * FROM api_keys ORDER BY seq');
     return rows.map(keyFrom);
   }
 
   async revokeApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *', [id]);
+    const { rows } = await this.query('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *', [id]);
     return rows[0] ? keyFrom(rows[0]) : null;
   }
 
