@@ -23,6 +23,8 @@ export type ApiErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'LIMIT_EXCEEDED'
+  | 'SESSION_ON_OTHER_REPLICA'
+  | 'DATABASE_UNAVAILABLE'
   | 'NETWORK'
   | 'CAMERA';
 
@@ -53,6 +55,8 @@ const KNOWN = new Set<string>([
   'NOT_FOUND',
   'CONFLICT',
   'LIMIT_EXCEEDED',
+  'SESSION_ON_OTHER_REPLICA',
+  'DATABASE_UNAVAILABLE',
 ]);
 
 const ARGUMENT_NAMES: Record<string, string> = {
@@ -100,6 +104,10 @@ export function messageFor(code: ApiErrorCode, argument?: string): string {
       return 'That name or external id is already taken. Choose another one.';
     case 'LIMIT_EXCEEDED':
       return 'That is over one of the gallery\'s limits (images per request, templates per subject or subjects).';
+    case 'SESSION_ON_OTHER_REPLICA':
+      return 'The live session is held by another server behind the load balancer, which did not route this request to it. Start the session again; if it keeps happening, the proxy is not passing the routing cookie.';
+    case 'DATABASE_UNAVAILABLE':
+      return 'The gallery database cannot be reached right now. Verify and Detect still work; try the gallery again in a moment.';
     case 'NETWORK':
       return 'Cannot reach the facegate server. Check your connection, or that the server is running, and try again.';
     case 'CAMERA':
