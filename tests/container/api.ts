@@ -58,7 +58,7 @@ export async function upload(
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables: vars }));
   form.append('map', JSON.stringify(map));
-  parts.forEach((file, i) => form.append(String(i), new Blob([file.bytes], { type: file.type }), file.name));
+  parts.forEach((file, i) => form.append(String(i), new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name));
   const started = performance.now();
   const response = await fetch(`${url}/graphql`, { method: 'POST', body: form, headers });
   return { status: response.status, body: (await response.json()) as GqlBody, ms: performance.now() - started };

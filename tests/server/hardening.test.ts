@@ -38,7 +38,7 @@ async function rawMultipart(
   const form = new FormData();
   form.append('operations', JSON.stringify(operations));
   form.append('map', JSON.stringify(map));
-  for (const [key, bytes] of Object.entries(files)) form.append(key, new Blob([bytes], { type: 'image/jpeg' }), `${key}.jpg`);
+  for (const [key, bytes] of Object.entries(files)) form.append(key, new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), `${key}.jpg`);
   const response = await fetch(`${url}/graphql`, { method: 'POST', body: form });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GqlResponse['body'], ms: 0 };
 }

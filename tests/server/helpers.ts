@@ -165,6 +165,6 @@ export const IMPOSTOR: [[string, number], [string, number]] = [
   ['Abel_Pacheco', 1],
 ];
 
-export function errorCodes(response: GqlResponse): (string | undefined)[] {
+export function errorCodes<T>(response: GqlResponse<T>): (string | undefined)[] {
   return (response.body.errors ?? []).map((e) => e.extensions?.code);
 }

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerDeps } from '../../server/builder.js';
+import { GalleryService } from '../../server/gallery/service.js';
+import { SqliteGalleryStore } from '../../server/gallery/store/sqlite.js';
 import { LiveSessionManager } from '../../server/live/sessions.js';
 import { loadConfig } from '../../server/config.js';
 import { createInferencePool, InferenceService } from '../../server/inference/service.js';
@@ -71,16 +73,20 @@ describe('schema.graphql', () => {
 });
 
 /** A yoga instance whose pool is never started: everything that needs no model. */
-function inProcess(env: Record<string, string> = {}) {
+async function inProcess(env: Record<string, string> = {}) {
   const config = loadConfig({ FACEGATE_WORKERS: '1', FACEGATE_CLIENT_DIR: 'none', ...env });
   const logger = createLogger('silent');
   const metrics = createMetrics({ defaultMetrics: false });
   const pool = createInferencePool(config, logger, metrics);
+  const inference = new InferenceService(pool, config, metrics);
+  const gallery = await GalleryService.open(config.gallery, inference, logger, SqliteGalleryStore.open(':memory:'));
+  galleries.push(gallery);
   const deps: ServerDeps = {
     config,
     logger,
     metrics,
-    inference: new InferenceService(pool, config, metrics),
+    inference,
+    gallery,
     live: new LiveSessionManager(
       { maxSessions: 1, maxSessionsPerOwner: 1, idleTimeoutMs: 1000, maxFrameBytes: 1024, maxFps: 1 },
       () => Promise.reject(new Error('no inference in this suite')),
@@ -93,8 +99,10 @@ function inProcess(env: Record<string, string> = {}) {
 }
 
 const yogas: ReturnType<typeof makeYoga>[] = [];
+const galleries: GalleryService[] = [];
 afterAll(async () => {
   await Promise.all(yogas.map((y) => y.dispose()));
+  await Promise.all(galleries.map((g) => g.close()));
 });
 
 async function post(yoga: ReturnType<typeof makeYoga>, query: string, headers: Record<string, string> = {}) {
@@ -108,7 +116,7 @@ async function post(yoga: ReturnType<typeof makeYoga>, query: string, headers: R
 
 describe('the yoga instance before the models are loaded', () => {
   it('is alive but not ready; info has no backend yet', async () => {
-    const { yoga } = inProcess();
+    const { yoga } = await inProcess();
     yogas.push(yoga);
     expect((await yoga.fetch('http://localhost/healthz')).status).toBe(200);
     const ready = await yoga.fetch('http://localhost/readyz');
@@ -119,7 +127,7 @@ describe('the yoga instance before the models are loaded', () => {
   });
 
   it('applies configured CORS origins, and none by default', async () => {
-    const { yoga } = inProcess({ FACEGATE_CORS_ORIGINS: 'https://app.example, https://admin.example' });
+    const { yoga } = await inProcess({ FACEGATE_CORS_ORIGINS: 'https://app.example, https://admin.example' });
     yogas.push(yoga);
     const preflight = (origin: string) =>
       yoga.fetch('http://localhost/graphql', {
@@ -129,7 +137,7 @@ describe('the yoga instance before the models are loaded', () => {
     expect((await preflight('https://app.example')).headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
 
-    const plain = inProcess();
+    const plain = await inProcess();
     yogas.push(plain.yoga);
     const response = await plain.yoga.fetch('http://localhost/graphql', {
       method: 'OPTIONS',
@@ -139,7 +147,7 @@ describe('the yoga instance before the models are loaded', () => {
   });
 
   it('rejects over-limit documents with BAD_REQUEST and the limit in the message', async () => {
-    const { yoga } = inProcess({ FACEGATE_MAX_DEPTH: '2' });
+    const { yoga } = await inProcess({ FACEGATE_MAX_DEPTH: '2' });
     yogas.push(yoga);
     const deep = await post(yoga, '{ info { model { name } limits { maxPixels } } }', { accept: 'application/graphql-response+json' });
     expect(deep.status).toBe(400);
@@ -150,7 +158,7 @@ describe('the yoga instance before the models are loaded', () => {
   });
 
   it('never suggests field names (no schema probing through typos)', async () => {
-    const { yoga } = inProcess();
+    const { yoga } = await inProcess();
     yogas.push(yoga);
     const response = await post(yoga, '{ helth { ready } }');
     expect(response.body.errors?.[0].message).not.toMatch(/Did you mean/);
