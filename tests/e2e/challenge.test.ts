@@ -32,7 +32,7 @@ describe.skipIf(!hasChromium || !hasLfw)('live movement challenge in Chromium', 
     for (let i = 0; i < 30; i++) frames.push(await toJpeg(await perturbedStill(photo, random), 92));
     const video = await makeY4mClip(frames, path.join(tempDir('camera-challenge'), 'still-photo.y4m'));
     const clientDir = await buildClient();
-    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN, FACEGATE_DATA_DIR: tempDir('gallery-challenge') }), launchBrowser({ fakeVideo: video })]);
+    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN }), launchBrowser({ fakeVideo: video })]);
     page = await browser.newPage();
     // The person enrolled in a gallery, for the subject mode.
     const gallery = await call<{ createGallery: { id: string } }>(server.url, ADMIN, CREATE_GALLERY, { input: { name: 'e2e doors' } });

@@ -1,15 +1,16 @@
 /**
  * The Gallery and Identify pages in Chromium against a real server (SQLite in a temporary data directory,
  * real models, LFW photos): a key, a gallery, subjects, enrollment by upload with a rejected photo and
- * its reason, a subject list paged as a Relay connection, identification (MATCH for another photo of an
+ * its reason and by the (fake) camera, a subject list paged as a Relay connection, identification (MATCH for another photo of an
  * enrolled person, NO_MATCH for a stranger, the candidates), and deletion. Screenshots go to
  * test-artifacts/e2e/.
  */
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasLfw, lfwImagePath, lfwSkipReason, readLfwImage } from '../support/fixtures.js';
 import { gradientJpeg } from '../support/images.js';
-import { buildClient, chromiumSkipReason, hasChromium, launchBrowser, screenshot, startServer, tempDir, type Browser, type TestServer } from './support.js';
+import { buildClient, chromiumSkipReason, hasChromium, launchBrowser, makeY4m, screenshot, startServer, tempDir, type Browser, type TestServer } from './support.js';
 
 if (!hasChromium) console.warn(`[facegate e2e] ${chromiumSkipReason}`);
 if (!hasLfw) console.warn(`[facegate e2e] ${lfwSkipReason}`);
@@ -42,7 +43,9 @@ describe.skipIf(!hasChromium || !hasLfw)('Gallery and Identify pages, end to end
 
   beforeAll(async () => {
     const clientDir = await buildClient();
-    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN, FACEGATE_DATA_DIR: tempDir('gallery-data') }), launchBrowser()]);
+    // the fake camera shows another photo of OTHER, for enrollment by camera
+    const video = await makeY4m(lfwImagePath(OTHER, 2), path.join(tempDir('gallery-camera'), 'camera.y4m'));
+    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN }), launchBrowser({ fakeVideo: video })]);
     page = await browser.newPage();
   });
 
@@ -95,6 +98,19 @@ describe.skipIf(!hasChromium || !hasLfw)('Gallery and Identify pages, end to end
     await expect(result.getByTestId('rejected-item').getAttribute('data-reason')).resolves.toBe('DUPLICATE_IDENTITY');
     await expect(result.getByTestId('rejected-item').textContent()).resolves.toMatch(/^Colin_Powell_0001\.jpg: Already enrolled as someone else: Colin Powell \(DUPLICATE_IDENTITY\)\. The face matches another subject \(similarity 1\.000 >= 0\.9\d+\)\.$/);
     await screenshot(page, 'gallery-enrolled');
+  });
+
+  it('enrolls a photo taken with the (fake) camera', async () => {
+    await row('Angelina Jolie').getByTestId('enroll-camera').click();
+    const take = page.getByRole('button', { name: 'Take photo' });
+    await expect.poll(() => take.isEnabled(), { timeout: 15_000 }).toBe(true);
+    await take.click();
+    const result = page.getByTestId('enroll-result');
+    await expect.poll(() => result.getByRole('status').textContent(), { timeout: 20_000 }).toMatch(/^Angelina Jolie: 1 of 1 photos enrolled; the subject now has 2 templates\./);
+    await expect.poll(() => row('Angelina Jolie').getByTestId('template-count').textContent()).toBe('2');
+    // the camera is off again: no preview left on the page
+    await expect(page.locator('video').count()).resolves.toBe(0);
+    await screenshot(page, 'gallery-camera-enrolled');
   });
 
   it('pages through subjects as a Relay connection', async () => {

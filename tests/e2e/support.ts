@@ -65,6 +65,8 @@ export async function startServer(clientDir: string, env: Record<string, string>
   const fromDist = process.env.FACEGATE_E2E_SERVER === 'dist';
   const entry = fromDist ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts'];
   if (fromDist && !existsSync(path.join(repoRoot, 'dist/server/main.js'))) throw new Error('dist/server/main.js is missing: run `npm run build:server` first');
+  // the gallery's SQLite file goes to a directory of this server's own, never the repository's data/
+  const ownDataDir = env.FACEGATE_DATA_DIR === undefined ? tempDir('e2e-data') : null;
   const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: repoRoot,
     env: {
@@ -74,6 +76,7 @@ export async function startServer(clientDir: string, env: Record<string, string>
       FACEGATE_WORKERS: '2',
       FACEGATE_CLIENT_DIR: clientDir,
       FACEGATE_LOG_LEVEL: 'info',
+      ...(ownDataDir ? { FACEGATE_DATA_DIR: ownDataDir } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,6 +131,7 @@ export async function startServer(clientDir: string, env: Record<string, string>
       await exitedPromise;
       clearTimeout(timer);
       log.end();
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     },
   };
 }

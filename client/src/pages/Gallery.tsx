@@ -1,15 +1,17 @@
 /**
  * Gallery: galleries and their subjects (a Relay connection, page by page), create a gallery or a subject,
- * enroll photos of a subject by upload (each photo enrolled or rejected with its reason and the failed
+ * enroll photos of a subject by upload or with the camera (each photo enrolled or rejected with its reason and the failed
  * quality checks), delete a subject (what was erased is said). Needs an API key with the right scopes.
  */
 import { useClient } from '@urql/solid';
 import { createEffect, createSignal, For, on, Show, type JSX } from 'solid-js';
 import { ApiKeyField } from '../components/ApiKeyField';
+import { CameraCapture } from '../components/CameraCapture';
 import { ErrorBox } from '../components/ErrorBox';
 import { GalleryPicker } from '../components/GalleryPicker';
 import { graphql } from '../gql';
 import type { EnrollFacesMutation, GallerySubjectsQuery } from '../gql/graphql';
+import { cameraSupported } from '../lib/camera';
 import { chooseGallery, chosenGallery } from '../lib/gallery-session';
 import { describeError, type HumanError } from '../lib/errors';
 import { fixed } from '../lib/format';
@@ -155,6 +157,7 @@ function SubjectRow(props: { subject: SubjectNode; onEnrolled: (r: Enrollment, n
   const client = useClient();
   const [busy, setBusy] = createSignal(false);
   const [confirming, setConfirming] = createSignal(false);
+  const [capturing, setCapturing] = createSignal(false);
   const name = (): string => nameOf(props.subject);
 
   const enroll = async (files: File[]): Promise<void> => {
@@ -193,6 +196,11 @@ function SubjectRow(props: { subject: SubjectNode; onEnrolled: (r: Enrollment, n
                 void enroll(files);
               }} data-testid="enroll-input" aria-label={`Enroll photos of ${name()}`} />
           </label>
+          <Show when={cameraSupported() && !capturing()}>
+            <button type="button" class="secondary" disabled={busy()} onClick={() => setCapturing(true)} data-testid="enroll-camera">
+              Take a photo
+            </button>
+          </Show>
           <Show
             when={confirming()}
             fallback={
@@ -209,6 +217,16 @@ function SubjectRow(props: { subject: SubjectNode; onEnrolled: (r: Enrollment, n
             </button>
           </Show>
         </div>
+        <Show when={capturing()}>
+          <CameraCapture
+            purpose={`enrollment of ${name()}`}
+            onCapture={(file) => {
+              setCapturing(false);
+              void enroll([file]);
+            }}
+            onCancel={() => setCapturing(false)}
+          />
+        </Show>
       </td>
     </tr>
   );
