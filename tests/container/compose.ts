@@ -19,7 +19,6 @@ import {
   containerLogs,
   containerState,
   fatal,
-  freePort,
   podman,
   podmanOk,
   repoRoot,
@@ -30,6 +29,7 @@ import {
   waitReady,
   which,
 } from './engine.js';
+import { freePort } from '../../bench/server-process.js';
 
 const here = path.join(repoRoot, 'tests/container/postgres');
 const PROJECT = `facegate-compose-test-${process.pid}`;

@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,17 +140,6 @@ export async function preflight(): Promise<void> {
 
 /** The runtime preflight chose (runc here), or empty for Podman's default. */
 export const runtime = (): string => runtimeName;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- containers -------------------------------------------------------------------------------------
 

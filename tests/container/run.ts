@@ -33,7 +33,6 @@ import {
   containerState,
   failures,
   fatal,
-  freePort,
   mib,
   podman,
   podmanOk,
@@ -45,6 +44,7 @@ import {
   tail,
   waitReady,
 } from './engine.js';
+import { freePort } from '../../bench/server-process.js';
 
 const here = path.join(repoRoot, 'tests/container');
 const downloadCache = process.env.FACEGATE_CONTAINER_CACHE ?? path.join(homedir(), '.cache/facegate/container');
