@@ -17,8 +17,8 @@ export interface GalleryConfig {
   maxEnrollImages: number;
   /** topK of identifyFace at most. */
   maxTopK: number;
-  /** Templates in a gallery from which on searches use the ANN index (exact re-ranking after it). */
-  annMinTemplates: number;
+  /** Templates in a gallery from which on searches use the ANN index (exact re-ranking after it); null: never. */
+  annMinTemplates: number | null;
   /** Default quality gate and limits of a new gallery. */
   quality: QualityPolicy;
 }
@@ -61,7 +61,7 @@ export function readGalleryConfig(r: Reader, packageRoot: string): GalleryConfig
     inferenceAuth: r.oneOf('FACEGATE_INFERENCE_AUTH', 'open', ['open', 'key'] as const) === 'key',
     maxEnrollImages: r.int('FACEGATE_ENROLL_MAX_IMAGES', 8, 1, 64),
     maxTopK: r.int('FACEGATE_IDENTIFY_MAX_TOP_K', 50, 1, 1000),
-    annMinTemplates: r.int('FACEGATE_ANN_MIN_TEMPLATES', 50_000, 1, 1_000_000_000),
+    annMinTemplates: r.raw('FACEGATE_ANN_MIN_TEMPLATES') === undefined ? null : r.int('FACEGATE_ANN_MIN_TEMPLATES', 0, 1, 1_000_000_000),
     quality: DEFAULT_QUALITY_POLICY,
   };
 }
@@ -74,5 +74,5 @@ export const GALLERY_VARIABLES = [
   { name: 'FACEGATE_INFERENCE_AUTH', defaultText: '`open`', description: '`open`: detect, embed, verify and live sessions need no key; `key`: they need any valid API key.' },
   { name: 'FACEGATE_ENROLL_MAX_IMAGES', defaultText: '`8`', description: 'Images one `enrollFaces` call may carry (also bounded by `FACEGATE_MAX_FILES`).' },
   { name: 'FACEGATE_IDENTIFY_MAX_TOP_K', defaultText: '`50`', description: 'Largest `topK` of `identifyFace`.' },
-  { name: 'FACEGATE_ANN_MIN_TEMPLATES', defaultText: '`50000`', description: 'Templates in a gallery from which `identifyFace` searches an HNSW index (then re-ranks exactly); below it, an exact scan.' },
+  { name: 'FACEGATE_ANN_MIN_TEMPLATES', defaultText: 'empty (exact search at every size)', description: 'Templates in a gallery from which `identifyFace` searches an HNSW index (then re-ranks exactly) instead of the exact scan. Approximate: measure its recall on your data first (`npm run bench:gallery`).' },
 ] as const;

@@ -54,6 +54,38 @@ describe('TemplateMatrix', () => {
     }
   });
 
+  it('finds the k best subjects when one subject holds all the best templates', () => {
+    const m = new TemplateMatrix(16);
+    const entries = new Map<string, { subject: string; v: Float32Array }>();
+    const probe = unit(16, 77);
+    const add = (id: string, subject: string, v: Float32Array) => {
+      m.add(id, subject, v);
+      entries.set(id, { subject, v });
+    };
+    for (let i = 0; i < 200; i++) add(`o${i}`, `s${i % 60}`, unit(16, i + 500));
+    // 30 templates close to the probe, all of one subject: the native scan must look past all of them.
+    for (let i = 0; i < 30; i++) {
+      const noise = unit(16, i + 9000);
+      const near = probe.map((x, j) => x + 0.05 * noise[j]!);
+      add(`crowd${i}`, 'crowd', near.map((x) => x / Math.hypot(...near)));
+    }
+    // The probe as a view into the middle of a larger buffer (byteOffset > 0).
+    const buffer = new Float32Array(48);
+    buffer.set(probe, 16);
+    const view = buffer.subarray(16, 32);
+    for (const k of [1, 5, 12]) {
+      const got = m.search(view, k);
+      const want = bruteForce(entries, probe, k);
+      expect(got.map((g) => g.subjectId)).toEqual(want.map((w) => w[0]));
+      got.forEach((g, i) => expect(g.similarity).toBeCloseTo(want[i]![1], 5));
+    }
+    expect(m.search(probe, 1)[0]!.subjectId).toBe('crowd');
+    m.removeSubject('crowd');
+    for (const id of [...entries.keys()]) if (id.startsWith('crowd')) entries.delete(id);
+    expect(m.search(probe, 5).map((g) => g.subjectId)).toEqual(bruteForce(entries, probe, 5).map((w) => w[0]));
+    expect(new TemplateMatrix(16).search(probe, 3)).toEqual([]);
+  });
+
   it('scores a subject over all its templates', () => {
     const m = new TemplateMatrix(8);
     const a = unit(8, 1);

@@ -1,15 +1,9 @@
 /**
- * The approximate index: an HNSW graph from usearch (N-API, prebuilt binaries inside its npm package:
- * nothing compiled or downloaded at install), cosine metric, f32. Graph keys are counters; this class maps
+ * The approximate index: an HNSW graph from usearch, cosine metric, f32. Graph keys are counters; this class maps
  * them to template ids. Removal marks a key removed in the graph; GalleryIndex rebuilds the graph when a
  * quarter of it is removed.
  */
-import { createRequire } from 'node:module';
-import type usearchModule from 'usearch';
-
-// usearch's ESM entry finds its binary from a stack trace, which fails under plain Node ESM (it recurses
-// on a file: URL); its CommonJS entry uses __dirname and works everywhere.
-const usearch = createRequire(import.meta.url)('usearch') as typeof usearchModule;
+import { usearch } from './usearch.js';
 
 export const ANN_CONNECTIVITY = 16;
 export const ANN_EXPANSION_ADD = 64;

@@ -1,9 +1,10 @@
 /**
  * The in-memory search index of one gallery: every template's unit vector in one contiguous Float32Array
  * (row-major), with the subject of each row. Exact search is a full scan of dot products (cosine, as
- * the vectors are unit length), keeping the best template per subject; a subject's score is its best
- * template's. Removal swaps the last row into the hole, so the matrix stays dense.
+ * the vectors are unit length) by usearch's SIMD kernels; a subject's score is its best template's.
+ * Removal swaps the last row into the hole, so the matrix stays dense.
  */
+import { usearch } from './usearch.js';
 
 export interface SubjectHit {
   subjectId: string;
@@ -31,6 +32,9 @@ export class TemplateMatrix {
   private slotSubject: (string | undefined)[] = [];
   private readonly slotRows = new Map<number, Set<number>>();
   private freeSlots: number[] = [];
+  /** subjectsWithTemplates[c]: how many subjects hold exactly c templates (for the scan's depth). */
+  private readonly subjectsWithTemplates: number[] = [];
+  private mostTemplates = 0;
 
   constructor(
     readonly dims: number,
@@ -106,7 +110,9 @@ export class TemplateMatrix {
     this.rowTemplate[row] = templateId;
     this.rowSlot[row] = slot;
     this.templateRow.set(templateId, row);
-    this.slotRows.get(slot)!.add(row);
+    const rowsOfSlot = this.slotRows.get(slot)!;
+    rowsOfSlot.add(row);
+    this.countTemplates(rowsOfSlot.size - 1, rowsOfSlot.size);
   }
 
   /** Removes a template; returns the row that moved into its place (old index, new index), if any. */
@@ -117,6 +123,7 @@ export class TemplateMatrix {
     const last = this.rows - 1;
     const rowsOfSlot = this.slotRows.get(slot)!;
     rowsOfSlot.delete(row);
+    this.countTemplates(rowsOfSlot.size + 1, rowsOfSlot.size);
     this.templateRow.delete(templateId);
     let moved: { from: number; to: number } | null = null;
     if (row !== last) {
@@ -156,28 +163,32 @@ export class TemplateMatrix {
     return s;
   }
 
-  /** Exact search: the `k` best subjects by their best template. */
+  /**
+   * Exact search: the `k` best subjects by their best template. The native scan returns the best rows;
+   * every row ranked above the k-th subject's best template belongs to one of the k - 1 subjects before
+   * it, so the best (k - 1) * mostTemplates + 1 rows hold the best template of each of the k best subjects.
+   * Their similarities are then recomputed here, as scoreSubject computes them, so both report the same
+   * numbers.
+   */
   search(query: Float32Array, k: number): SubjectHit[] {
-    const slots = this.slotSubject.length;
-    const best = new Float32Array(slots).fill(-Infinity);
-    const bestRow = new Int32Array(slots).fill(-1);
-    const d = this.data;
-    const dims = this.dims;
-    for (let row = 0; row < this.rows; row++) {
-      const base = row * dims;
-      let s = 0;
-      for (let j = 0; j < dims; j++) s += d[base + j]! * query[j]!;
+    if (this.rows === 0 || k < 1) return [];
+    const depth = Math.min(this.rows, (k - 1) * this.mostTemplates + 1);
+    // The binding reads both arrays from the start of their ArrayBuffer, whatever their byteOffset.
+    const probe = query.byteOffset === 0 ? query : query.slice();
+    const found = usearch.exactSearch(this.data.subarray(0, this.rows * this.dims), probe, this.dims, depth, 'ip' as never, 1);
+    const rows = Array.from(found.keys, Number);
+    const scored = rows.map((row) => ({ row, similarity: this.dot(row, query) }));
+    scored.sort((a, b) => b.similarity - a.similarity);
+    const seen = new Set<number>();
+    const hits: SubjectHit[] = [];
+    for (const { row, similarity } of scored) {
       const slot = this.rowSlot[row]!;
-      if (s > best[slot]!) {
-        best[slot] = s;
-        bestRow[slot] = row;
-      }
+      if (seen.has(slot)) continue;
+      seen.add(slot);
+      hits.push({ subjectId: this.slotSubject[slot]!, similarity, templateId: this.rowTemplate[row]! });
+      if (hits.length === k) break;
     }
-    return topSlots(best, bestRow, k).map((slot) => ({
-      subjectId: this.slotSubject[slot]!,
-      similarity: best[slot]!,
-      templateId: this.rowTemplate[bestRow[slot]!]!,
-    }));
+    return hits;
   }
 
   /** Scores of a probe against all templates of one subject (verifyFace), or null for an unknown subject. */
@@ -199,6 +210,13 @@ export class TemplateMatrix {
     return { best, mean: sum / rows.size, count: rows.size, bestTemplateId: this.rowTemplate[bestRow]! };
   }
 
+  private countTemplates(before: number, after: number): void {
+    if (before > 0) this.subjectsWithTemplates[before]!--;
+    if (after > 0) this.subjectsWithTemplates[after] = (this.subjectsWithTemplates[after] ?? 0) + 1;
+    if (after > this.mostTemplates) this.mostTemplates = after;
+    while (this.mostTemplates > 0 && !this.subjectsWithTemplates[this.mostTemplates]) this.mostTemplates--;
+  }
+
   private grow(): void {
     this.capacity *= 2;
     const data = new Float32Array(this.capacity * this.dims);
@@ -208,22 +226,4 @@ export class TemplateMatrix {
     rowSlot.set(this.rowSlot);
     this.rowSlot = rowSlot;
   }
-}
-
-/** Indices of the k largest finite values, best first (a small sorted buffer: k is tiny next to n). */
-function topSlots(values: Float32Array, rows: Int32Array, k: number): number[] {
-  const top: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (rows[i]! < 0) continue;
-    const v = values[i]!;
-    if (top.length === k && v <= values[top[k - 1]!]!) continue;
-    let at = top.length === k ? k - 1 : top.length;
-    if (top.length < k) top.push(i);
-    while (at > 0 && values[top[at - 1]!]! < v) {
-      top[at] = top[at - 1]!;
-      at--;
-    }
-    top[at] = i;
-  }
-  return top;
 }

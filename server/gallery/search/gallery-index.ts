@@ -1,8 +1,8 @@
 /**
- * One gallery's search index: the exact template matrix, and past `annMinTemplates` an HNSW graph over
- * the same templates whose candidates are re-ranked exactly (every template of each candidate subject
- * is scored, so the answer for the subjects found is the exact one; only a subject the graph misses
- * altogether can be lost, which bench:gallery measures as recall@1).
+ * One gallery's search index: the exact template matrix, and, when configured, past `annMinTemplates`
+ * an HNSW graph over the same templates whose candidates are re-ranked exactly (every template of each
+ * candidate subject is scored, so the answer for the subjects found is the exact one; only a subject the
+ * graph misses altogether can be lost, which bench:gallery measures as recall@1).
  */
 import { ANN_EXPANSION_SEARCH, AnnGraph, type AnnParams } from './ann.js';
 import { TemplateMatrix, type SubjectHit, type SubjectScore } from './exact.js';
@@ -18,7 +18,8 @@ export interface SearchResult {
 
 export interface IndexOptions {
   dims: number;
-  annMinTemplates: number;
+  /** Size from which searches go through the HNSW graph; null: exact at every size. */
+  annMinTemplates: number | null;
   /** HNSW candidates per search (efSearch); more: better recall, slower. */
   efSearch?: number;
   /** HNSW build parameters (default ann.ts's). */
@@ -49,7 +50,7 @@ export class GalleryIndex {
     if (this.matrix.has(templateId)) return;
     this.matrix.add(templateId, subjectId, vector);
     if (this.ann) this.ann.add(templateId, vector);
-    else if (this.matrix.size >= this.options.annMinTemplates) this.buildAnn();
+    else if (this.options.annMinTemplates !== null && this.matrix.size >= this.options.annMinTemplates) this.buildAnn();
   }
 
   /**
@@ -141,7 +142,7 @@ export class GalleryIndex {
 
   private afterRemoval(): void {
     if (!this.ann) return;
-    if (this.matrix.size < this.options.annMinTemplates / 2) this.ann = null;
+    if (this.options.annMinTemplates === null || this.matrix.size < this.options.annMinTemplates / 2) this.ann = null;
     else if (this.ann.removedShare() > 0.25) this.buildAnn();
   }
 
