@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServerProcess, stopServerProcess } from './server-process.js';
+import { encodeForm, graphqlForm, type FilePart } from './graphql-form.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
@@ -90,14 +91,9 @@ function genuinePair(): [string, string] {
 
 const VERIFY = 'mutation($reference: File!, $probe: File!) { verify(reference: $reference, probe: $probe) { similarity match threshold reference { faceCount } probe { faceCount } timings { totalMs } } }';
 
-async function verifyBody(reference: string, probe: string): Promise<{ body: Buffer; contentType: string }> {
-  const form = new FormData();
-  form.append('operations', JSON.stringify({ query: VERIFY, variables: { reference: null, probe: null } }));
-  form.append('map', JSON.stringify({ 0: ['variables.reference'], 1: ['variables.probe'] }));
-  form.append('0', new Blob([readFileSync(reference)], { type: 'image/jpeg' }), path.basename(reference));
-  form.append('1', new Blob([readFileSync(probe)], { type: 'image/jpeg' }), path.basename(probe));
-  const encoded = new Response(form);
-  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
+function verifyBody(reference: string, probe: string): Promise<{ body: Buffer; contentType: string }> {
+  const part = (file: string): FilePart => ({ bytes: readFileSync(file), name: path.basename(file) });
+  return encodeForm(graphqlForm(VERIFY, {}, { reference: part(reference), probe: part(probe) }));
 }
 
 // ---- a run -------------------------------------------------------------------------------------------

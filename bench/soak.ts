@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServerProcess, stopServerProcess } from './server-process.js';
+import { encodeForm, graphqlForm } from './graphql-form.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
@@ -73,13 +74,8 @@ function pickImages(count: number): { source: string; files: string[] } {
 
 const EMBED = 'mutation($image: File!) { embed(image: $image) { faceCount dimensions } }';
 
-async function embedBody(file: string): Promise<{ body: ArrayBuffer; contentType: string }> {
-  const form = new FormData();
-  form.append('operations', JSON.stringify({ query: EMBED, variables: { image: null } }));
-  form.append('map', JSON.stringify({ 0: ['variables.image'] }));
-  form.append('0', new Blob([readFileSync(file)], { type: 'image/jpeg' }), path.basename(file));
-  const encoded = new Response(form);
-  return { body: await encoded.arrayBuffer(), contentType: encoded.headers.get('content-type')! };
+function embedBody(file: string): Promise<{ body: Buffer<ArrayBuffer>; contentType: string }> {
+  return encodeForm(graphqlForm(EMBED, {}, { image: { bytes: readFileSync(file), name: path.basename(file) } }));
 }
 
 

@@ -3,6 +3,7 @@
  * services as over HTTP, without the socket) for the gallery benchmarks and evaluations.
  */
 import type { FacegateYoga } from '../../server/yoga.js';
+import { graphqlForm } from '../graphql-form.js';
 
 export interface GqlResult<T> {
   data?: T;
@@ -24,19 +25,7 @@ export class GalleryApi {
       headers['content-type'] = 'application/json';
       body = JSON.stringify({ query, variables });
     } else {
-      const vars = structuredClone(variables);
-      const map: Record<string, string[]> = {};
-      paths.forEach((p, i) => {
-        const [name, index] = p.split('.');
-        if (index === undefined) vars[name!] = null;
-        else ((vars[name!] ??= []) as unknown[])[Number(index)] = null;
-        map[String(i)] = [`variables.${p}`];
-      });
-      const form = new FormData();
-      form.append('operations', JSON.stringify({ query, variables: vars }));
-      form.append('map', JSON.stringify(map));
-      paths.forEach((p, i) => form.append(String(i), new Blob([files[p]! as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), `${p}.jpg`));
-      body = form;
+      body = graphqlForm(query, variables, files);
     }
     const response = await this.yoga.fetch('http://localhost/graphql', { method: 'POST', headers, body });
     return (await response.json()) as GqlResult<T>;

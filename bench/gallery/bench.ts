@@ -29,6 +29,7 @@ import { SqliteGalleryStore } from '../../server/gallery/store/sqlite.js';
 import type { GalleryStore } from '../../server/gallery/store/store.js';
 import { DEFAULT_MATCH_POLICY } from '../../server/gallery/thresholds.js';
 import { createLogger } from '../../server/logger.js';
+import { rng } from '../lfw/degrade.js';
 import { GalleryApi, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, mapLimit } from './api.js';
 import { tempDir } from './temp.js';
 
@@ -55,17 +56,7 @@ const queryCount = Number(values.queries);
 const perSubject = Number(values['templates-per-subject']);
 const dims = CURRENT_MODEL.dimensions;
 
-/** Deterministic PRNG (mulberry32) and Gaussian samples, so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded samples (mulberry32, Gaussian), so runs are comparable. */
 const rand = rng(11);
 function gaussian(): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

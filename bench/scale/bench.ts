@@ -31,6 +31,7 @@ import { call, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, faceCrops, IDENTIFY, imag
 import { START_LIVE, SUBMIT, subscribeLive, once, wsClient } from '../../tests/server/live-client.js';
 import { freshDatabase } from '../../tests/server/pg.js';
 import { cpuSeconds, findNginx, rssBytes, startNginx, startReplica, stopReplicas, type Nginx, type Replica } from './cluster.js';
+import { encodeForm, graphqlForm } from '../graphql-form.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,14 +57,8 @@ const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 
 const MiB = 1024 * 1024;
 
 /** Multipart body of one GraphQL request, encoded once. */
-async function multipart(query: string, variables: Record<string, unknown>, files: Record<string, Buffer>): Promise<{ body: Buffer; contentType: string }> {
-  const form = new FormData();
-  const names = Object.keys(files);
-  form.append('operations', JSON.stringify({ query, variables: { ...variables, ...Object.fromEntries(names.map((n) => [n, null])) } }));
-  form.append('map', JSON.stringify(Object.fromEntries(names.map((n, i) => [String(i), [`variables.${n}`]]))));
-  names.forEach((n, i) => form.append(String(i), new Blob([new Uint8Array(files[n]!)], { type: 'image/jpeg' }), `${n}.jpg`));
-  const encoded = new Response(form);
-  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
+function multipart(query: string, variables: Record<string, unknown>, files: Record<string, Buffer>): Promise<{ body: Buffer; contentType: string }> {
+  return encodeForm(graphqlForm(query, variables, files));
 }
 
 /** Samples the peak RSS of some processes every 100 ms until stopped. */

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { graphqlForm } from '../../bench/graphql-form.js';
 import { repoRoot } from './engine.js';
 
 const lfwDir = path.resolve(process.env.FACEGATE_LFW_DIR ?? path.join(repoRoot, '../shared/data/lfw'));
@@ -44,23 +45,9 @@ export async function upload(
   files: Record<string, Upload | Upload[]>,
   headers: Record<string, string> = {},
 ): Promise<GqlResult> {
-  const vars: Record<string, unknown> = { ...variables };
-  const map: Record<string, string[]> = {};
-  const parts: Upload[] = [];
-  for (const [name, value] of Object.entries(files)) {
-    const list = Array.isArray(value) ? value : [value];
-    vars[name] = Array.isArray(value) ? list.map(() => null) : null;
-    list.forEach((file, i) => {
-      map[String(parts.length)] = [Array.isArray(value) ? `variables.${name}.${i}` : `variables.${name}`];
-      parts.push(file);
-    });
-  }
-  const form = new FormData();
-  form.append('operations', JSON.stringify({ query, variables: vars }));
-  form.append('map', JSON.stringify(map));
-  parts.forEach((file, i) => form.append(String(i), new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name));
+  const byPath = Object.entries(files).flatMap(([name, value]) => (Array.isArray(value) ? value.map((file, i) => [`${name}.${i}`, file] as const) : [[name, value] as const]));
   const started = performance.now();
-  const response = await fetch(`${url}/graphql`, { method: 'POST', body: form, headers });
+  const response = await fetch(`${url}/graphql`, { method: 'POST', body: graphqlForm(query, variables, Object.fromEntries(byPath)), headers });
   return { status: response.status, body: (await response.json()) as GqlBody, ms: performance.now() - started };
 }
 

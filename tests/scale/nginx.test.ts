@@ -15,6 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'graphql-ws';
 import { startNginx, startReplica, stopReplicas, type Nginx, type Replica } from '../../bench/scale/cluster.js';
+import { graphqlForm } from '../../bench/graphql-form.js';
 import { call, codeOf, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, faceCrops, GALLERY, IDENTIFY, images, variant } from '../server/gallery-client.js';
 import { subscribeLive } from '../server/live-client.js';
 import { freshDatabase } from '../server/pg.js';
@@ -272,29 +273,15 @@ describe.skipIf(scaleSkipReason !== null)('two replicas behind nginx on one Post
       outcomes.push({ status: response.status, code: json.errors?.[0]?.extensions?.code ?? null, by, at: performance.now() - start, kind });
       return { data: json.data, by };
     };
-    const form = (query: string, files: Record<string, Buffer>): FormData => {
-      const f = new FormData();
-      const names = Object.keys(files);
-      f.append('operations', JSON.stringify({ query, variables: Object.fromEntries(names.map((n) => [n, null])) }));
-      f.append('map', JSON.stringify(Object.fromEntries(names.map((n, i) => [String(i), [`variables.${n}`]]))));
-      names.forEach((n, i) => f.append(String(i), new Blob([new Uint8Array(files[n]!)], { type: 'image/jpeg' }), `${n}.jpg`));
-      return f;
-    };
     const verifier = async (): Promise<void> => {
-      while (running) await request('verify', () => form(VERIFY, { r: crops[3]!, p: probe })).catch(() => undefined);
+      while (running) await request('verify', () => graphqlForm(VERIFY, {}, { r: crops[3]!, p: probe })).catch(() => undefined);
     };
     const enroller = async (): Promise<void> => {
       for (let n = 0; running; n++) {
         const s = await call<{ createSubject: { id: string } }>(nginx.url, ADMIN, CREATE_SUBJECT, { galleryId, input: { externalId: `load-${n}` } }).catch(() => null);
         const subjectId = s?.body.data?.createSubject.id;
         if (!subjectId) continue;
-        const enrollForm = (): FormData => {
-          const f = new FormData();
-          f.append('operations', JSON.stringify({ query: ENROLL, variables: { subjectId, images: [null] } }));
-          f.append('map', JSON.stringify({ 0: ['variables.images.0'] }));
-          f.append('0', new Blob([new Uint8Array(crops[3]!)], { type: 'image/jpeg' }), 'face.jpg');
-          return f;
-        };
+        const enrollForm = (): FormData => graphqlForm(ENROLL, { subjectId }, { 'images.0': { bytes: crops[3]!, name: 'face.jpg' } });
         // Alternately routed to r1 and r2 by the routing key (once r2 is gone, its key falls back to r1).
         const answer = await request('enroll', enrollForm, { authorization: `Bearer ${ADMIN}`, [ROUTE]: n % 2 === 0 ? 'r1' : 'r2' }).catch(() => null);
         const data = answer?.data as { enrollFaces?: { enrolled: { template: { id: string } }[] } } | undefined;

@@ -1,13 +1,10 @@
 /** GraphQL documents and an authenticated multipart client for the gallery suites, and face crops made from sample photos. */
 import sharp from 'sharp';
+import { graphqlForm, type FilePart } from '../../bench/graphql-form.js';
 import type { GqlResponse } from './helpers.js';
 import { readSample } from '../support/fixtures.js';
 
-export interface Part {
-  bytes: Uint8Array;
-  name?: string;
-  type?: string;
-}
+export type Part = FilePart;
 
 /**
  * A GraphQL request with a key; `files` maps a variable (or `images.0`-style path) to an upload;
@@ -32,22 +29,7 @@ export async function call<T = Record<string, unknown>>(
       body: JSON.stringify({ query, variables }),
     });
   } else {
-    const vars = structuredClone(variables);
-    const map: Record<string, string[]> = {};
-    paths.forEach((p, i) => {
-      const [name, index] = p.split('.');
-      if (index === undefined) vars[name!] = null;
-      else ((vars[name!] ??= []) as unknown[])[Number(index)] = null;
-      map[String(i)] = [`variables.${p}`];
-    });
-    const form = new FormData();
-    form.append('operations', JSON.stringify({ query, variables: vars }));
-    form.append('map', JSON.stringify(map));
-    paths.forEach((p, i) => {
-      const f = files[p]!;
-      form.append(String(i), new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'image/jpeg' }), f.name ?? `${p}.jpg`);
-    });
-    response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: form });
+    response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: graphqlForm(query, variables, files) });
   }
   const text = await response.text();
   let body: GqlResponse<T>['body'];

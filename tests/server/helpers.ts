@@ -6,6 +6,7 @@ import { loadConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { createLogger, type Logger } from '../../server/logger.js';
 import { lfwImagePath } from '../support/fixtures.js';
+import { graphqlForm, type FilePart } from '../../bench/graphql-form.js';
 
 /** Every started server is stopped by `stopAll()` (call it in `afterAll`). */
 const running: RunningServer[] = [];
@@ -78,41 +79,19 @@ export async function gql<T = Record<string, unknown>>(
   return parse<T>(response, started);
 }
 
-export interface UploadFile {
-  bytes: Uint8Array;
-  name?: string;
-  type?: string;
-}
+export type UploadFile = FilePart;
 
-/**
- * A GraphQL multipart request (the multipart request spec): `operations`, `map`, then one part per file.
- * `files` maps a variable name to its file; `extraParts` adds parts the map does not mention.
- */
+/** A GraphQL multipart request; `files` maps a variable name to its file. */
 export async function upload<T = Record<string, unknown>>(
   url: string,
   query: string,
   files: Record<string, UploadFile>,
-  options: { variables?: Record<string, unknown>; extraMap?: Record<string, string[]>; signal?: AbortSignal } = {},
+  options: { variables?: Record<string, unknown>; signal?: AbortSignal } = {},
 ): Promise<GqlResponse<T>> {
   const started = performance.now();
-  const variables: Record<string, unknown> = { ...options.variables };
-  const map: Record<string, string[]> = {};
-  const form = new FormData();
-  const names = Object.keys(files);
-  names.forEach((name, i) => {
-    variables[name] = null;
-    map[String(i)] = [`variables.${name}`];
-  });
-  Object.assign(map, options.extraMap);
-  form.append('operations', JSON.stringify({ query, variables }));
-  form.append('map', JSON.stringify(map));
-  names.forEach((name, i) => {
-    const file = files[name]!;
-    form.append(String(i), new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type ?? 'image/jpeg' }), file.name ?? `${name}.jpg`);
-  });
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    body: form,
+    body: graphqlForm(query, options.variables ?? {}, files),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return parse<T>(response, started);
