@@ -8,7 +8,7 @@
  * Knows nothing about GraphQL: failures are ServiceErrors with API codes.
  */
 import { randomUUID } from 'node:crypto';
-import { isFaceError } from '../../models/index.js';
+import { cosineSimilarity, isFaceError } from '../../models/index.js';
 import type { Face, ImageInfo } from '../../models/types.js';
 import { isServiceError, ServiceError, tagArgument } from '../errors.js';
 import type { EmbeddingResult, InferenceService } from '../inference/service.js';
@@ -212,6 +212,25 @@ export function mergeQualityPolicy(base: QualityPolicy, patch: Partial<QualityPo
   return next;
 }
 
+/**
+ * The best other subject for an enrollment's duplicate check: the index's, or one of the templates it has
+ * not seen yet (written by another replica a moment ago), whichever scores higher.
+ */
+function bestOtherSubject(index: GalleryIndex, unseen: readonly TemplateSummary[], embedding: Float32Array, subjectId: string): { subjectId: string; similarity: number } | null {
+  let best: { subjectId: string; similarity: number } | null = index.search(embedding, 1, subjectId).hits[0] ?? null;
+  for (const t of unseen) {
+    if (t.subjectId === subjectId) continue;
+    const similarity = cosineSimilarity(embedding, t.vector);
+    if (!best || similarity > best.similarity) best = { subjectId: t.subjectId, similarity };
+  }
+  return best;
+}
+
+/** The highest seq among templates (0 for none). */
+function lastSeq(templates: readonly { seq: number }[]): number {
+  return templates.reduce((max, t) => Math.max(max, t.seq), 0);
+}
+
 function fromStoreConflict(error: unknown): never {
   if (error instanceof StoreConflictError) {
     switch (error.reason) {
@@ -251,7 +270,7 @@ export class GalleryService {
     this.metrics = metrics ? createGalleryMetrics(metrics.registry, () => [...this.indexes.values()].reduce((n, i) => n + i.size, 0)) : null;
     this.unsubscribe = store.onChange((event) => {
       this.metrics?.remoteChanges.inc({ kind: event.kind });
-      this.applyRemote(event);
+      void this.applyRemote(event);
     });
   }
 
@@ -321,9 +340,11 @@ export class GalleryService {
     let removed = 0;
     for await (const gallery of this.allGalleries()) {
       seen.add(gallery.id);
-      const templates = (await this.store.loadTemplates(gallery.id)).filter(isCurrent);
+      const stored = await this.store.loadTemplates(gallery.id);
       // A gallery created meanwhile starts empty and fills as at start.
-      const changed = this.indexOf(gallery.id).syncTo(templates);
+      const index = this.indexOf(gallery.id);
+      const changed = index.syncTo(stored.filter(isCurrent));
+      index.storedThrough = Math.max(index.storedThrough, lastSeq(stored));
       added += changed.added;
       removed += changed.removed;
     }
@@ -334,10 +355,12 @@ export class GalleryService {
   private async loadGallery(galleryId: string): Promise<{ index: GalleryIndex; stale: number }> {
     const index = this.newIndex();
     let stale = 0;
-    for (const t of await this.store.loadTemplates(galleryId)) {
+    const stored = await this.store.loadTemplates(galleryId);
+    for (const t of stored) {
       if (isCurrent(t)) index.add(t.id, t.subjectId, t.vector);
       else stale++;
     }
+    index.storedThrough = lastSeq(stored);
     if (stale > 0) this.log.warn({ galleryId, stale, model: CURRENT_MODEL }, 'templates of another model are stored and not searched; re-enroll them');
     return { index, stale };
   }
@@ -361,7 +384,8 @@ export class GalleryService {
     return { templates: index?.size ?? 0, subjects: index?.subjectCount ?? 0, ann: index?.annActive ?? false };
   }
 
-  private applyRemote(event: ChangeEvent): void {
+  /** Queues a change to apply to the indexes; settles when it is applied (true) or failed (false, logged). */
+  private applyRemote(event: ChangeEvent): Promise<boolean> {
     const key = 'subjectId' in event ? event.subjectId : event.kind === 'resync' ? '*' : event.galleryId;
     // A resync waits for every replay before it, and every replay for a resync before it: a replay never
     // races with the resync's snapshot of the store.
@@ -369,8 +393,12 @@ export class GalleryService {
       key === '*'
         ? Promise.all([...this.replay.values()])
         : Promise.all([this.replay.get(key), this.replay.get('*')].filter((p): p is Promise<void> => p !== undefined));
+    let applied = false;
     const next = previous
       .then(() => this.replayEvent(event))
+      .then(() => {
+        applied = true;
+      })
       .catch((error: unknown) => {
         this.log.error({ err: error, event }, 'could not apply a change from another replica');
         // A resync that failed (the database went away again) is retried: the index must catch up.
@@ -380,6 +408,7 @@ export class GalleryService {
     void next.then(() => {
       if (this.replay.get(key) === next) this.replay.delete(key);
     });
+    return next.then(() => applied);
   }
 
   private async replayEvent(event: ChangeEvent): Promise<void> {
@@ -683,29 +712,14 @@ export class GalleryService {
       gated.push({ index: i, result, quality });
     }
 
-    // Check-then-write, one enrollment at a time per gallery: two parallel enrollments of one face into
-    // different subjects cannot both pass the duplicate check.
+    // Check-then-write, one enrollment at a time per gallery in this process and, through the store's write
+    // lock, across replicas: two parallel enrollments of one face into different subjects cannot both pass
+    // the duplicate check. Under the lock the store hands over the templates stored since this index's
+    // storedThrough, which another replica may have written a moment ago, and the check covers them too.
     const { fitting, stored } = await this.enrollSerial.run(gallery.id, async () => {
+      if (gated.length === 0) return { fitting: [] as typeof gated, stored: [] as TemplateSummary[] };
       const index = this.indexOf(gallery.id);
-      const accepted: typeof gated = [];
-      for (const g of gated) {
-        const other = index.search(g.result.embedding, 1, subject.id).hits[0];
-        if (other && other.similarity >= gallery.matchPolicy.duplicateThreshold) {
-          reject(g.index, 'DUPLICATE_IDENTITY', `The face matches another subject (similarity ${other.similarity.toFixed(3)} >= ${gallery.matchPolicy.duplicateThreshold})`, {
-            quality: g.quality,
-            face: g.result.face,
-            conflictingSubjectId: other.subjectId,
-            similarity: other.similarity,
-          });
-        } else accepted.push(g);
-      }
-      const room = policy.maxTemplatesPerSubject - index.matrix.subjectTemplates(subject.id).length;
-      const fits = accepted.slice(0, Math.max(0, room));
-      for (const extra of accepted.slice(Math.max(0, room))) {
-        reject(extra.index, 'TEMPLATE_LIMIT', `The subject would hold more than ${policy.maxTemplatesPerSubject} templates`, { quality: extra.quality, face: extra.result.face });
-      }
-      if (fits.length === 0) return { fitting: fits, stored: [] as TemplateSummary[] };
-      const rows: NewTemplate[] = fits.map(({ index: i, result, quality }) => ({
+      const candidates: NewTemplate[] = gated.map(({ index: i, result, quality }) => ({
         id: randomUUID(),
         vector: result.embedding,
         model: CURRENT_MODEL.name,
@@ -714,8 +728,41 @@ export class GalleryService {
         image: gallery.storeImages ? images[i]!.bytes : null,
         imageType: gallery.storeImages ? images[i]!.type || null : null,
       }));
-      const added = await this.store.addTemplates(subject.id, rows, policy.maxTemplatesPerSubject).catch(fromStoreConflict);
+      let fits: typeof gated = [];
+      let unseen: TemplateSummary[] = [];
+      let recentThrough = 0;
+      const choose = (recent: readonly TemplateSummary[]): NewTemplate[] => {
+        recentThrough = lastSeq(recent);
+        unseen = recent.filter((t) => isCurrent(t) && !index.matrix.has(t.id));
+        const accepted: typeof gated = [];
+        for (const g of gated) {
+          const other = bestOtherSubject(index, unseen, g.result.embedding, subject.id);
+          if (other && other.similarity >= gallery.matchPolicy.duplicateThreshold) {
+            reject(g.index, 'DUPLICATE_IDENTITY', `The face matches another subject (similarity ${other.similarity.toFixed(3)} >= ${gallery.matchPolicy.duplicateThreshold})`, {
+              quality: g.quality,
+              face: g.result.face,
+              conflictingSubjectId: other.subjectId,
+              similarity: other.similarity,
+            });
+          } else accepted.push(g);
+        }
+        const held = index.matrix.subjectTemplates(subject.id).length + unseen.filter((t) => t.subjectId === subject.id).length;
+        const room = Math.max(0, policy.maxTemplatesPerSubject - held);
+        fits = accepted.slice(0, room);
+        for (const extra of accepted.slice(room)) {
+          reject(extra.index, 'TEMPLATE_LIMIT', `The subject would hold more than ${policy.maxTemplatesPerSubject} templates`, { quality: extra.quality, face: extra.result.face });
+        }
+        return fits.map((g) => candidates[gated.indexOf(g)]!);
+      };
+      const added = await this.store
+        .addTemplates(subject.id, candidates, policy.maxTemplatesPerSubject, { afterSeq: index.storedThrough, choose })
+        .catch(fromStoreConflict);
       for (const t of added) index.add(t.id, subject.id, t.vector);
+      // What other replicas wrote meanwhile reaches the index as their notifications do (the same replay,
+      // ordered with any deletion after it); once it has, the index holds everything up to here.
+      const replayed = await Promise.all([...new Set(unseen.map((t) => t.subjectId))].map((subjectId) => this.applyRemote({ kind: 'subject', galleryId: gallery.id, subjectId })));
+      // A replay that failed leaves the watermark where it was, so the next enrollment reads those rows again.
+      if (replayed.every(Boolean)) index.storedThrough = Math.max(index.storedThrough, recentThrough, lastSeq(added));
       return { fitting: fits, stored: added };
     });
     if (stored.length > 0) await this.store.publish({ kind: 'subject', galleryId: gallery.id, subjectId: subject.id });

@@ -56,3 +56,44 @@ describe.each(engines)('parallel enrollments of one face ($name)', ({ env }) => 
     expect(server.gallery.indexSize(gallery.id).templates).toBe(1);
   });
 });
+
+describe.skipIf(!pgBaseUrl)('parallel enrollments of one face through two replicas (PostgreSQL)', () => {
+  let a: RunningServer;
+  let b: RunningServer;
+  let drop: () => Promise<void>;
+  let face: Buffer;
+
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    const env = { FACEGATE_DATABASE_URL: db.url, FACEGATE_ADMIN_KEY: 'race-admin-key-0123456789abcdef', FACEGATE_WORKERS: '1' };
+    a = await startTestServer(env);
+    b = await startTestServer(env);
+    face = (await faceCrops(async (bytes) => (await a.inference.detect(bytes)).faces))[4]!;
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    await drop?.();
+  });
+
+  it('stores the face once, whichever replica each enrollment reaches: the check sees what the other replica has just written', async () => {
+    const gallery = await a.gallery.createGallery({ name: 'race-replicas' });
+    const subjects = await Promise.all(Array.from({ length: 8 }, (_, i) => a.gallery.createSubject(gallery.id, { externalId: `race-${i}` })));
+    const images = [{ bytes: face, filename: 'face.jpg', type: 'image/jpeg' }];
+    const embedded = await a.gallery.embedForEnrollment(images);
+    expect(embedded[0]!.ok).toBe(true);
+    // Half through each replica, all at once: neither has heard of the other's writes when it starts.
+    const results = await Promise.all(subjects.map((s, i) => (i % 2 === 0 ? a : b).gallery.enrollEmbedded(s.id, images, embedded)));
+    const winners = results.filter((r) => r.enrolled.length === 1);
+    expect(winners).toHaveLength(1);
+    const winner = winners[0]!.subject.id;
+    const losers = results.filter((r) => r !== winners[0]);
+    expect(losers.map((r) => [r.rejected[0]?.reason, r.rejected[0]?.conflictingSubjectId])).toEqual(Array.from({ length: 7 }, () => ['DUPLICATE_IDENTITY', winner]));
+    expect((await a.gallery.countGallery(gallery.id)).templates).toBe(1);
+    // Both indexes hold the one template (the loser's replica took it from the store under the lock, or from the notification).
+    await Promise.all([a.gallery.settled(), b.gallery.settled()]);
+    expect(a.gallery.indexSize(gallery.id).templates).toBe(1);
+    expect(b.gallery.indexSize(gallery.id).templates).toBe(1);
+  });
+});

@@ -29,6 +29,11 @@ export interface IndexOptions {
 export class GalleryIndex {
   readonly matrix: TemplateMatrix;
   private ann: AnnGraph | null = null;
+  /**
+   * Every template the store holds with a seq up to this one is in the index (or is of another model):
+   * the enrollment duplicate check reads the templates after it from the store (GalleryStore.addTemplates).
+   */
+  storedThrough = 0;
 
   constructor(private readonly options: IndexOptions) {
     this.matrix = new TemplateMatrix(options.dims);

@@ -23,6 +23,7 @@ import {
   type NewGallery,
   type NewSubject,
   type NewTemplate,
+  type WriteGuard,
   type PageRequest,
   type SubjectPatch,
 } from './store.js';
@@ -88,6 +89,9 @@ function keyFrom(row: Row): ApiKeyRecord {
     seq: Number(row['seq']),
   };
 }
+
+/** First key of the advisory lock that serialises template writes per gallery (the second: hashtext(gallery id)). */
+const GALLERY_WRITE_LOCK = 0x46474c57;
 
 const TEMPLATE_COLUMNS = 'seq, id, subject_id, gallery_id, vector, model, model_version, quality, image IS NOT NULL AS has_image, image_type, created_at';
 
@@ -368,10 +372,21 @@ export class PostgresGalleryStore implements GalleryStore {
     });
   }
 
-  async addTemplates(subjectId: string, templates: readonly NewTemplate[], maxTemplates: number): Promise<TemplateSummary[]> {
+  async addTemplates(subjectId: string, candidates: readonly NewTemplate[], maxTemplates: number, guard?: WriteGuard): Promise<TemplateSummary[]> {
     return this.transaction(async (c) => {
-      const s = await c.query<{ gallery_id: string }>('SELECT gallery_id FROM subjects WHERE id = $1 FOR UPDATE', [subjectId]);
+      const owner = await c.query<{ gallery_id: string }>('SELECT gallery_id FROM subjects WHERE id = $1', [subjectId]);
+      if (!owner.rows[0]) throw new StoreConflictError('NOT_FOUND', `No subject ${subjectId}`);
+      const galleryId = owner.rows[0].gallery_id;
+      // The gallery's write lock first, then the subject's row: every writer takes them in this order.
+      await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GALLERY_WRITE_LOCK, galleryId]);
+      const s = await c.query('SELECT 1 FROM subjects WHERE id = $1 FOR UPDATE', [subjectId]);
       if (!s.rows[0]) throw new StoreConflictError('NOT_FOUND', `No subject ${subjectId}`);
+      let templates = candidates;
+      if (guard) {
+        const { rows } = await c.query(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE gallery_id = $1 AND seq > $2 ORDER BY seq`, [galleryId, guard.afterSeq]);
+        templates = guard.choose(rows.map(templateFrom));
+        if (templates.length === 0) return [];
+      }
       const n = Number((await c.query<{ n: string }>('SELECT COUNT(*) AS n FROM templates WHERE subject_id = $1', [subjectId])).rows[0]!.n);
       if (n + templates.length > maxTemplates) {
         throw new StoreConflictError('TEMPLATE_LIMIT', `The subject holds ${n} templates; ${templates.length} more would pass the limit of ${maxTemplates}`);
@@ -381,7 +396,7 @@ export class PostgresGalleryStore implements GalleryStore {
         const { rows } = await c.query(
           `INSERT INTO templates (id, subject_id, gallery_id, vector, model, model_version, quality, image, image_type, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) RETURNING ${TEMPLATE_COLUMNS}`,
-          [t.id, subjectId, s.rows[0].gallery_id, vectorToBytes(t.vector), t.model, t.modelVersion, JSON.stringify(t.quality), t.image ? Buffer.from(t.image) : null, t.imageType],
+          [t.id, subjectId, galleryId, vectorToBytes(t.vector), t.model, t.modelVersion, JSON.stringify(t.quality), t.image ? Buffer.from(t.image) : null, t.imageType],
         );
         out.push(templateFrom(rows[0]!));
       }

@@ -20,6 +20,7 @@ import {
   type NewGallery,
   type NewSubject,
   type NewTemplate,
+  type WriteGuard,
   type PageRequest,
   type SubjectPatch,
 } from './store.js';
@@ -254,10 +255,17 @@ export class SqliteGalleryStore implements GalleryStore {
     })();
   }
 
-  async addTemplates(subjectId: string, templates: readonly NewTemplate[], maxTemplates: number): Promise<TemplateSummary[]> {
+  async addTemplates(subjectId: string, candidates: readonly NewTemplate[], maxTemplates: number, guard?: WriteGuard): Promise<TemplateSummary[]> {
+    // One synchronous transaction of the only writer: nothing else writes between the guard's read and the insert.
     const ids = this.db.transaction((): string[] => {
       const subject = this.db.prepare('SELECT gallery_id FROM subjects WHERE id = ?').get(subjectId) as { gallery_id: string } | undefined;
       if (!subject) throw new StoreConflictError('NOT_FOUND', `No subject ${subjectId}`);
+      let templates = candidates;
+      if (guard) {
+        const rows = this.db.prepare(`SELECT ${TEMPLATE_COLUMNS} FROM templates WHERE gallery_id = ? AND seq > ? ORDER BY seq`).all(subject.gallery_id, guard.afterSeq) as Row[];
+        templates = guard.choose(rows.map(templateFrom));
+        if (templates.length === 0) return [];
+      }
       const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM templates WHERE subject_id = ?').get(subjectId) as { n: number };
       if (n + templates.length > maxTemplates) {
         throw new StoreConflictError('TEMPLATE_LIMIT', `The subject holds ${n} templates; ${templates.length} more would pass the limit of ${maxTemplates}`);

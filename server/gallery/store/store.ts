@@ -49,6 +49,12 @@ export interface NewSubject {
   metadata: Metadata | null;
 }
 
+/** See GalleryStore.addTemplates. `choose` runs inside the write transaction: it must be quick and synchronous. */
+export interface WriteGuard {
+  afterSeq: number;
+  choose(stored: readonly TemplateSummary[]): readonly NewTemplate[];
+}
+
 export interface NewTemplate {
   id: string;
   vector: Float32Array;
@@ -110,8 +116,14 @@ export interface GalleryStore {
    * Adds templates to a subject in one transaction; refuses the whole batch with TEMPLATE_LIMIT when the
    * subject would hold more than `maxTemplates` (checked inside the transaction, so parallel writers
    * cannot overshoot it). NOT_FOUND when the subject is gone.
+   *
+   * Every template write holds its gallery's write lock until it commits (PostgreSQL: a transaction-scoped
+   * advisory lock, so writes to one gallery are serialised across replicas; SQLite: its single writer).
+   * With a `guard`, the templates written are a decision taken under that lock: the guard gets the
+   * gallery's templates with `seq > guard.afterSeq`, which are then every template stored since then by
+   * any replica, and returns the ones of `templates` to write.
    */
-  addTemplates(subjectId: string, templates: readonly NewTemplate[], maxTemplates: number): Promise<TemplateSummary[]>;
+  addTemplates(subjectId: string, templates: readonly NewTemplate[], maxTemplates: number, guard?: WriteGuard): Promise<TemplateSummary[]>;
   listTemplates(subjectId: string): Promise<TemplateSummary[]>;
   getTemplateOwner(templateId: string): Promise<{ subjectId: string; galleryId: string } | null>;
   getTemplateImage(templateId: string): Promise<{ image: Uint8Array; imageType: string | null } | null>;
