@@ -109,13 +109,14 @@ export class MtcnnDetector {
     try {
       for (const scale of pyramidScales(width, height, opts.minFaceSize, opts.scaleFactor)) {
         const [prob, offsets] = scan.level(Math.ceil(height * scale), Math.ceil(width * scale)) as [Output, Output];
-        const [, cols = 0, rows = 0] = prob.shape;
+        const [, rows = 0, cols = 0] = prob.shape;
         const probData = prob.data;
         const offsetData = offsets.data;
         const found: Proposal[] = [];
+        // column by column, the order of the transposed scan MTCNN was written for (NMS keeps the first of equal scores)
         for (let c = 0; c < cols; c++) {
           for (let r = 0; r < rows; r++) {
-            const i = c * rows + r;
+            const i = r * cols + c;
             const score = probData[i]!;
             if (score < opts.thresholds[0]) continue;
             found.push({

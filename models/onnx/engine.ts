@@ -10,6 +10,19 @@ function output(t: OrtTensor | undefined, name: string): Output {
   return { data: t.data, shape: [...t.dims] };
 }
 
+/** The image's bytes as float32 planes (NCHW), the pyramid's layout. */
+function planar(image: RgbImage): Float32Array {
+  const { data } = image;
+  const plane = image.width * image.height;
+  const out = new Float32Array(plane * 3);
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    out[i] = data[j]!;
+    out[plane + i] = data[j + 1]!;
+    out[2 * plane + i] = data[j + 2]!;
+  }
+  return out;
+}
+
 class OrtPyramidScan implements PyramidScan {
   private current: OrtTensor;
 
@@ -17,11 +30,11 @@ class OrtPyramidScan implements PyramidScan {
     private readonly session: OrtSession,
     image: RgbImage,
   ) {
-    this.current = OrtSession.tensor(Float32Array.from(image.data), [1, image.height, image.width, 3]);
+    this.current = OrtSession.tensor(planar(image), [1, 3, image.height, image.width]);
   }
 
   level(height: number, width: number): Output[] {
-    const result = this.session.run({ level: this.current, sizes: OrtSession.int64([1, height, width, 3]) });
+    const result = this.session.run({ level: this.current, sizes: OrtSession.int64([1, 3, height, width]) });
     // the resized level is the next level's source, handed back without touching its data
     this.current = result.next!;
     return [output(result.prob, 'prob'), output(result.offsets, 'offsets')];
