@@ -1,6 +1,7 @@
 /** The ONNX Runtime engine: one ORT session per network, built in memory from its description. */
 import type { Engine, NetworkRunner, Output, PyramidRunner, PyramidScan } from '../nets/engine.js';
 import type { NetworkGraph } from '../nets/graph.js';
+import { ScratchBuffer } from '../nets/scratch.js';
 import type { RgbImage } from '../types.js';
 import { networkModel, pyramidModel } from './export.js';
 import { type OrtTensor, OrtSession } from './runtime.js';
@@ -10,11 +11,11 @@ function output(t: OrtTensor | undefined, name: string): Output {
   return { data: t.data, shape: [...t.dims] };
 }
 
-/** The image's bytes as float32 planes (NCHW), the pyramid's layout. */
-function planar(image: RgbImage): Float32Array {
+/** The image's bytes as float32 planes (NCHW), the pyramid's layout, in `scratch`. */
+function planar(image: RgbImage, scratch: ScratchBuffer): Float32Array {
   const { data } = image;
   const plane = image.width * image.height;
-  const out = new Float32Array(plane * 3);
+  const out = scratch.take(plane * 3);
   for (let i = 0, j = 0; i < plane; i++, j += 3) {
     out[i] = data[j]!;
     out[plane + i] = data[j + 1]!;
@@ -29,8 +30,9 @@ class OrtPyramidScan implements PyramidScan {
   constructor(
     private readonly session: OrtSession,
     image: RgbImage,
+    scratch: ScratchBuffer,
   ) {
-    this.current = OrtSession.tensor(planar(image), [1, 3, image.height, image.width]);
+    this.current = OrtSession.tensor(planar(image, scratch), [1, 3, image.height, image.width]);
   }
 
   level(height: number, width: number): Output[] {
@@ -65,7 +67,8 @@ export class OrtEngine implements Engine {
 
   pyramid(pnet: NetworkGraph): PyramidRunner {
     const session = new OrtSession(pyramidModel(pnet), { threads: this.threads });
-    return { scan: (image) => new OrtPyramidScan(session, image), dispose: () => session.dispose() };
+    const scratch = new ScratchBuffer();
+    return { scan: (image) => new OrtPyramidScan(session, image, scratch), dispose: () => session.dispose() };
   }
 
   tensorCount(): number {
