@@ -1,7 +1,6 @@
 /** The ONNX Runtime engine: one ORT session per network, built in memory from its description. */
 import type { Engine, NetworkRunner, Output, PyramidRunner, PyramidScan } from '../nets/engine.js';
 import type { NetworkGraph } from '../nets/graph.js';
-import { ScratchBuffer } from '../nets/scratch.js';
 import type { RgbImage } from '../types.js';
 import { networkModel, pyramidModel } from './export.js';
 import { type OrtTensor, OrtSession } from './runtime.js';
@@ -11,32 +10,21 @@ function output(t: OrtTensor | undefined, name: string): Output {
   return { data: t.data, shape: [...t.dims] };
 }
 
-/** The image's bytes as float32 planes (NCHW), the pyramid's layout, in `scratch`. */
-function planar(image: RgbImage, scratch: ScratchBuffer): Float32Array {
-  const { data } = image;
-  const plane = image.width * image.height;
-  const out = scratch.take(plane * 3);
-  for (let i = 0, j = 0; i < plane; i++, j += 3) {
-    out[i] = data[j]!;
-    out[plane + i] = data[j + 1]!;
-    out[2 * plane + i] = data[j + 2]!;
-  }
-  return out;
-}
-
+/** The image's pyramid: the first level from its bytes (one session), the others from the level before (another). */
 class OrtPyramidScan implements PyramidScan {
-  private current: OrtTensor;
+  private current: OrtTensor | undefined;
 
   constructor(
-    private readonly session: OrtSession,
-    image: RgbImage,
-    scratch: ScratchBuffer,
-  ) {
-    this.current = OrtSession.tensor(planar(image, scratch), [1, 3, image.height, image.width]);
-  }
+    private readonly first: OrtSession,
+    private readonly rest: OrtSession,
+    private readonly image: RgbImage,
+  ) {}
 
   level(height: number, width: number): Output[] {
-    const result = this.session.run({ level: this.current, sizes: OrtSession.int64([1, 3, height, width]) });
+    const { image } = this;
+    const result = this.current
+      ? this.rest.run({ level: this.current, sizes: OrtSession.int64([1, 3, height, width]) })
+      : this.first.run({ level: OrtSession.bytes(image.data, [1, image.height, image.width, 3]), sizes: OrtSession.int64([1, height, width, 3]) });
     // the resized level is the next level's source, handed back without touching its data
     this.current = result.next!;
     return [output(result.prob, 'prob'), output(result.offsets, 'offsets')];
@@ -66,9 +54,21 @@ export class OrtEngine implements Engine {
   }
 
   pyramid(pnet: NetworkGraph): PyramidRunner {
-    const session = new OrtSession(pyramidModel(pnet), { threads: this.threads });
-    const scratch = new ScratchBuffer();
-    return { scan: (image) => new OrtPyramidScan(session, image, scratch), dispose: () => session.dispose() };
+    const first = new OrtSession(pyramidModel(pnet, 'image'), { threads: this.threads });
+    let rest: OrtSession;
+    try {
+      rest = new OrtSession(pyramidModel(pnet, 'level'), { threads: this.threads });
+    } catch (error) {
+      first.dispose();
+      throw error;
+    }
+    return {
+      scan: (image) => new OrtPyramidScan(first, rest, image),
+      dispose: () => {
+        first.dispose();
+        rest.dispose();
+      },
+    };
   }
 
   tensorCount(): number {
