@@ -1,6 +1,7 @@
 /**
  * Per-stage latency of the face pipeline on this machine: decode, detect, align, embed and end to end
- * (median and p95, milliseconds), over a fixed list of 200 LFW images (every 38th image named by
+ * (median, p95 and mean, milliseconds; the stages' means add up to the end-to-end mean, their medians
+ * need not add up to its median), over a fixed list of 200 LFW images (every 38th image named by
  * pairs.txt) or, without LFW, the sample photos shipped with @vladmandic/face-api. One request at a
  * time, after a warm-up. Also peak RSS and, on TF.js, the tensor count before and after.
  *
@@ -101,6 +102,7 @@ const tensorsAfter = pipelines.map((p) => p.tensorCount());
 
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const p95 = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.95);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const label = (stage: string) => (stage === 'total' ? 'end to end' : stage).padEnd(12);
 
 console.log(`facegate bench: node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`);
@@ -108,9 +110,11 @@ console.log(`images: ${source}\n`);
 pipelines.forEach((p, i) => {
   const s = stages.get(p)!;
   console.log(`backend ${p.backend}, model ${p.model.name}: ${s.total.length} images with a face, ${noFace.get(p)} without`);
-  console.log('| stage        | p50 (ms) | p95 (ms) |');
-  console.log('|--------------|----------|----------|');
-  for (const [stage, xs] of Object.entries(s)) console.log(`| ${label(stage)} | ${median(xs).toFixed(1).padStart(8)} | ${p95(xs).toFixed(1).padStart(8)} |`);
+  console.log('| stage        | p50 (ms) | p95 (ms) | mean (ms) |');
+  console.log('|--------------|----------|----------|-----------|');
+  for (const [stage, xs] of Object.entries(s)) {
+    console.log(`| ${label(stage)} | ${median(xs).toFixed(1).padStart(8)} | ${p95(xs).toFixed(1).padStart(8)} | ${mean(xs).toFixed(1).padStart(9)} |`);
+  }
   if (p.backend !== 'onnxruntime') console.log(`tensors ${tensorsBefore[i]} before, ${tensorsAfter[i]} after`);
   console.log('');
 });

@@ -59,48 +59,54 @@ export function invertSimilarity(t: Similarity): Similarity {
 export function warpToChip(image: RgbImage, chipToImage: Similarity, size: number): Uint8Array {
   const out = new Uint8Array(size * size * 3);
   const { width, height, data } = image;
-  const scale = Math.hypot(chipToImage.a, chipToImage.b);
-  const k = Math.max(1, Math.min(8, Math.round(scale)));
-  const acc = [0, 0, 0];
+  const { a, b, tx, ty } = chipToImage;
+  const k = Math.max(1, Math.min(8, Math.round(Math.hypot(a, b))));
+  const n = k * k;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      let r = 0;
+      let g = 0;
+      let bl = 0;
       for (let sv = 0; sv < k; sv++) {
         for (let su = 0; su < k; su++) {
           const cu = u + (su + 0.5) / k - 0.5;
           const cv = v + (sv + 0.5) / k - 0.5;
-          const x = chipToImage.a * cu - chipToImage.b * cv + chipToImage.tx;
-          const y = chipToImage.b * cu + chipToImage.a * cv + chipToImage.ty;
-          sampleBilinear(data, width, height, x, y, acc);
+          const x = a * cu - b * cv + tx;
+          const y = b * cu + a * cv + ty;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          const inX0 = x0 >= 0 && x0 < width;
+          const inX1 = x0 + 1 >= 0 && x0 + 1 < width;
+          const inY0 = y0 >= 0 && y0 < height;
+          const inY1 = y0 + 1 >= 0 && y0 + 1 < height;
+          // index of each corner's red byte, or -1 outside the image (reads as black)
+          const i00 = inX0 && inY0 ? (y0 * width + x0) * 3 : -1;
+          const i10 = inX1 && inY0 ? (y0 * width + x0 + 1) * 3 : -1;
+          const i01 = inX0 && inY1 ? ((y0 + 1) * width + x0) * 3 : -1;
+          const i11 = inX1 && inY1 ? ((y0 + 1) * width + x0 + 1) * 3 : -1;
+          r += bilinear(data, i00, i10, i01, i11, 0, fx, fy);
+          g += bilinear(data, i00, i10, i01, i11, 1, fx, fy);
+          bl += bilinear(data, i00, i10, i01, i11, 2, fx, fy);
         }
       }
       const o = (v * size + u) * 3;
-      const n = k * k;
-      out[o] = Math.round(acc[0]! / n);
-      out[o + 1] = Math.round(acc[1]! / n);
-      out[o + 2] = Math.round(acc[2]! / n);
+      out[o] = Math.round(r / n);
+      out[o + 1] = Math.round(g / n);
+      out[o + 2] = Math.round(bl / n);
     }
   }
   return out;
 }
 
-function sampleBilinear(data: Uint8Array, width: number, height: number, x: number, y: number, acc: number[]): void {
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const fx = x - x0;
-  const fy = y - y0;
-  for (let c = 0; c < 3; c++) {
-    const p00 = pixel(data, width, height, x0, y0, c);
-    const p10 = pixel(data, width, height, x0 + 1, y0, c);
-    const p01 = pixel(data, width, height, x0, y0 + 1, c);
-    const p11 = pixel(data, width, height, x0 + 1, y0 + 1, c);
-    acc[c]! += (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
-  }
-}
-
-function pixel(data: Uint8Array, width: number, height: number, x: number, y: number, c: number): number {
-  if (x < 0 || y < 0 || x >= width || y >= height) return 0;
-  return data[(y * width + x) * 3 + c]!;
+/** Channel `c` interpolated between four corners given by their red byte's index (-1: black). */
+function bilinear(data: Uint8Array, i00: number, i10: number, i01: number, i11: number, c: number, fx: number, fy: number): number {
+  const p00 = i00 < 0 ? 0 : data[i00 + c]!;
+  const p10 = i10 < 0 ? 0 : data[i10 + c]!;
+  const p01 = i01 < 0 ? 0 : data[i01 + c]!;
+  const p11 = i11 < 0 ? 0 : data[i11 + c]!;
+  return (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
 }
 
 /** The transform that places a face's landmarks on a template, as chip -> image for warpToChip. */

@@ -6,6 +6,7 @@
 import { FaceError } from '../errors.js';
 import type { Engine, NetworkRunner } from '../nets/engine.js';
 import { normalisedBatch } from '../nets/pixels.js';
+import { ScratchBuffer } from '../nets/scratch.js';
 import { type Layer, type NetworkGraph, windowOutput } from '../nets/graph.js';
 import type { Point } from '../types.js';
 import { loadWeights, requireWeight, type WeightArray, type WeightMap, type WeightSource } from '../weights.js';
@@ -139,6 +140,7 @@ export function dlibResNetNetwork(map: WeightMap, inputSize = DLIB_RESNET_SPEC.i
 
 export class DlibResNetEmbedder implements Embedder {
   readonly spec = DLIB_RESNET_SPEC;
+  private readonly pixels = new ScratchBuffer();
 
   private constructor(private readonly network: NetworkRunner) {}
 
@@ -154,7 +156,7 @@ export class DlibResNetEmbedder implements Embedder {
   embed(chips: readonly Uint8Array[]): Float32Array[] {
     if (chips.length === 0) return [];
     const size = this.spec.inputSize;
-    const pixels = normalisedBatch(chips, size, MEAN_RGB, 256);
+    const pixels = normalisedBatch(chips, size, MEAN_RGB, 256, this.pixels.take(chips.length * size * size * 3));
     const [out] = this.network.run(pixels, [chips.length, size, size, 3]);
     const d = this.spec.dimensions;
     return chips.map((_, i) => out!.data.slice(i * d, (i + 1) * d));

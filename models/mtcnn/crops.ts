@@ -7,8 +7,9 @@
 import type { RgbImage } from '../types.js';
 import type { Candidate } from './boxes.js';
 
-export function mtcnnCrops(image: RgbImage, boxes: readonly Candidate[], size: number): Float32Array {
-  const out = new Float32Array(boxes.length * size * size * 3);
+/** Writes into `out` when given (at least boxes x size x size x 3 floats) and returns the part written. */
+export function mtcnnCrops(image: RgbImage, boxes: readonly Candidate[], size: number, out: Float32Array = new Float32Array(boxes.length * size * size * 3)): Float32Array {
+  out = out.subarray(0, boxes.length * size * size * 3);
   boxes.forEach((box, n) => writeCrop(image, box, size, out, n * size * size * 3));
   return out;
 }

@@ -9,6 +9,7 @@ import type { Engine, NetworkRunner, Output, PyramidRunner } from '../nets/engin
 import type { Face, Point, RgbImage } from '../types.js';
 import { loadWeights, type WeightSource } from '../weights.js';
 import { type Candidate, type Offsets, nonMaxSuppression, regressBox, squareBox } from './boxes.js';
+import { ScratchBuffer } from '../nets/scratch.js';
 import { mtcnnCrops } from './crops.js';
 import { mtcnnNetworks } from './networks.js';
 
@@ -61,6 +62,8 @@ interface Proposal extends Candidate {
 }
 
 export class MtcnnDetector {
+  private readonly crops = new ScratchBuffer();
+
   private constructor(
     private readonly pnet: PyramidRunner,
     private readonly rnet: NetworkRunner,
@@ -109,13 +112,14 @@ export class MtcnnDetector {
     try {
       for (const scale of pyramidScales(width, height, opts.minFaceSize, opts.scaleFactor)) {
         const [prob, offsets] = scan.level(Math.ceil(height * scale), Math.ceil(width * scale)) as [Output, Output];
-        const [, cols = 0, rows = 0] = prob.shape;
+        const [, rows = 0, cols = 0] = prob.shape;
         const probData = prob.data;
         const offsetData = offsets.data;
         const found: Proposal[] = [];
+        // column by column, the order of the transposed scan MTCNN was written for (NMS keeps the first of equal scores)
         for (let c = 0; c < cols; c++) {
           for (let r = 0; r < rows; r++) {
-            const i = c * rows + r;
+            const i = r * cols + c;
             const score = probData[i]!;
             if (score < opts.thresholds[0]) continue;
             found.push({
@@ -141,7 +145,7 @@ export class MtcnnDetector {
     const kept: Proposal[] = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const [prob, offsets] = this.rnet.run(mtcnnCrops(image, batch, 24), [batch.length, 24, 24, 3]) as [Output, Output];
+      const [prob, offsets] = this.rnet.run(mtcnnCrops(image, batch, 24, this.crops.take(batch.length * 24 * 24 * 3)), [batch.length, 24, 24, 3]) as [Output, Output];
       const probData = prob.data;
       const offsetData = offsets.data;
       batch.forEach((box, i) => {
@@ -158,7 +162,7 @@ export class MtcnnDetector {
     const found: Array<Candidate & { landmarks: Point[] }> = [];
     for (let start = 0; start < boxes.length; start += BATCH) {
       const batch = boxes.slice(start, start + BATCH);
-      const [prob, offsets, landmarks] = this.onet.run(mtcnnCrops(image, batch, 48), [batch.length, 48, 48, 3]) as [Output, Output, Output];
+      const [prob, offsets, landmarks] = this.onet.run(mtcnnCrops(image, batch, 48, this.crops.take(batch.length * 48 * 48 * 3)), [batch.length, 48, 48, 3]) as [Output, Output, Output];
       const probData = prob.data;
       const offsetData = offsets.data;
       const landmarkData = landmarks.data;

@@ -1,15 +1,17 @@
 /**
  * P-Net, R-Net and O-Net of Zhang et al. (2016) over the original weights, as engine-neutral network
- * descriptions (nets/graph.ts). The weights were trained on transposed images (Caffe/MATLAB column order),
- * so every input is transposed [batch, width, height, channels] and fully-connected layers flatten in that
- * order; the caller transposes back. Inputs are already normalised to (pixel - 127.5) / 128.
+ * descriptions (nets/graph.ts). The weights were trained on transposed images (Caffe/MATLAB column order).
+ * R-Net and O-Net flatten their features in that order, so their inputs are transposed crops
+ * [batch, width, height, channels]. P-Net is fully convolutional: its filters are transposed instead (kernel
+ * rows and columns swapped), so it runs on pyramid levels as they are and its outputs are in image
+ * orientation, with no transpose of the levels. Inputs are already normalised to (pixel - 127.5) / 128.
  */
 import { FaceError } from '../errors.js';
 import type { Layer, NetworkGraph } from '../nets/graph.js';
-import { requireWeight, type WeightMap } from '../weights.js';
+import { requireWeight, type WeightArray, type WeightMap } from '../weights.js';
 
 export interface MtcnnNetworks {
-  /** Fully convolutional: outputs `prob` [1, W', H'] and `offsets` [1, W', H', 4]. */
+  /** Fully convolutional, on an untransposed level: outputs `prob` [1, H', W'] and `offsets` [1, H', W', 4]. */
   pnet: NetworkGraph;
   /** On [N, 24, 24, 3] crops: `prob` [N] and `offsets` [N, 4]. */
   rnet: NetworkGraph;
@@ -20,6 +22,17 @@ export interface MtcnnNetworks {
   onet: NetworkGraph;
 }
 
+/** A conv filter [kh, kw, in, out] with its kernel rows and columns swapped: the filter for the transposed image. */
+function transposedKernel(w: WeightArray): WeightArray {
+  const [kh, kw, ci, co] = w.shape as [number, number, number, number];
+  const data = new Float32Array(w.data.length);
+  const cell = ci * co;
+  for (let h = 0; h < kh; h++) {
+    for (let x = 0; x < kw; x++) data.set(w.data.subarray((h * kw + x) * cell, (h * kw + x + 1) * cell), (x * kh + h) * cell);
+  }
+  return { data, shape: [kw, kh, ci, co] };
+}
+
 class Builder {
   readonly layers: Layer[] = [];
   private count = 0;
@@ -27,7 +40,14 @@ class Builder {
     private readonly weights: WeightMap,
     private readonly net: string,
     private last: string,
+    /** P-Net: filters for the untransposed image. */
+    private readonly transposeKernels = false,
   ) {}
+
+  private filters(name: string): WeightArray {
+    const w = requireWeight(this.weights, name, 4);
+    return this.transposeKernels ? transposedKernel(w) : w;
+  }
 
   private next(): string {
     return `${this.net}_${this.count++}`;
@@ -43,7 +63,7 @@ class Builder {
   convPrelu(name: string, prelu: string): this {
     return this.push({
       op: 'conv', in: this.last, out: this.next(), stride: 1, pad: 'valid', activation: 'prelu',
-      filters: requireWeight(this.weights, `${this.net}/${name}/weights`, 4),
+      filters: this.filters(`${this.net}/${name}/weights`),
       bias: requireWeight(this.weights, `${this.net}/${name}/bias`, 1),
       alpha: requireWeight(this.weights, `${this.net}/${prelu}`, 1),
     });
@@ -64,7 +84,7 @@ class Builder {
   }
   /** A linear head on `from`: a 1x1 conv on feature maps (P-Net) or a dense layer on features. */
   head(from: string, name: string, out: string, kind: 'conv' | 'dense'): string {
-    const weights = requireWeight(this.weights, `${this.net}/${name}/weights`, kind === 'conv' ? 4 : 2);
+    const weights = kind === 'conv' ? this.filters(`${this.net}/${name}/weights`) : requireWeight(this.weights, `${this.net}/${name}/weights`, 2);
     const bias = requireWeight(this.weights, `${this.net}/${name}/bias`, 1);
     this.layers.push(
       kind === 'conv'
@@ -82,7 +102,7 @@ class Builder {
 }
 
 function pnet(weights: WeightMap): NetworkGraph {
-  const b = new Builder(weights, 'pnet', 'input');
+  const b = new Builder(weights, 'pnet', 'input', true);
   b.convPrelu('conv1', 'prelu1_alpha').maxPool(2, 2, 'same').convPrelu('conv2', 'prelu2_alpha').convPrelu('conv3', 'prelu3_alpha');
   const features = b.value;
   b.probability(features, 'conv4_1', 'conv');

@@ -21,7 +21,7 @@ export interface NetworkRunner {
 
 /**
  * P-Net over an image pyramid. Each level is resized (bilinear, half-pixel centres) from the previous
- * level, or from the image for the first, then normalised, transposed and scanned.
+ * level, or from the image for the first, then normalised and scanned.
  */
 export interface PyramidRunner {
   scan(image: RgbImage): PyramidScan;
@@ -29,7 +29,7 @@ export interface PyramidRunner {
 }
 
 export interface PyramidScan {
-  /** Resizes to height x width and runs P-Net on that level: outputs `prob` [1, W', H'] and `offsets` [1, W', H', 4]. */
+  /** Resizes to height x width and runs P-Net on that level: outputs `prob` [1, H', W'] and `offsets` [1, H', W', 4]. */
   level(height: number, width: number): Output[];
   /** Frees the current level. */
   dispose(): void;

@@ -119,8 +119,8 @@ function read(tensors: tf.Tensor[]): Output[] {
   }
 }
 
-function normaliseAndTranspose(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.transpose(tf.mul<tf.Tensor4D>(tf.sub<tf.Tensor4D>(x, 127.5), 0.0078125), [0, 2, 1, 3]);
+function normalise(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.mul<tf.Tensor4D>(tf.sub<tf.Tensor4D>(x, 127.5), 0.0078125);
 }
 
 class TfPyramidScan implements PyramidScan {
@@ -139,7 +139,7 @@ class TfPyramidScan implements PyramidScan {
     const next = tf.image.resizeBilinear(this.current, [height, width], false, true);
     this.current.dispose();
     this.current = next;
-    return read(tf.tidy(() => this.net.forward(normaliseAndTranspose(next))));
+    return read(tf.tidy(() => this.net.forward(normalise(next))));
   }
 
   dispose(): void {

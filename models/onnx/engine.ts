@@ -10,18 +10,21 @@ function output(t: OrtTensor | undefined, name: string): Output {
   return { data: t.data, shape: [...t.dims] };
 }
 
+/** The image's pyramid: the first level from its bytes (one session), the others from the level before (another). */
 class OrtPyramidScan implements PyramidScan {
-  private current: OrtTensor;
+  private current: OrtTensor | undefined;
 
   constructor(
-    private readonly session: OrtSession,
-    image: RgbImage,
-  ) {
-    this.current = OrtSession.tensor(Float32Array.from(image.data), [1, image.height, image.width, 3]);
-  }
+    private readonly first: OrtSession,
+    private readonly rest: OrtSession,
+    private readonly image: RgbImage,
+  ) {}
 
   level(height: number, width: number): Output[] {
-    const result = this.session.run({ level: this.current, sizes: OrtSession.int64([1, height, width, 3]) });
+    const { image } = this;
+    const result = this.current
+      ? this.rest.run({ level: this.current, sizes: OrtSession.int64([1, 3, height, width]) })
+      : this.first.run({ level: OrtSession.bytes(image.data, [1, image.height, image.width, 3]), sizes: OrtSession.int64([1, height, width, 3]) });
     // the resized level is the next level's source, handed back without touching its data
     this.current = result.next!;
     return [output(result.prob, 'prob'), output(result.offsets, 'offsets')];
@@ -51,8 +54,21 @@ export class OrtEngine implements Engine {
   }
 
   pyramid(pnet: NetworkGraph): PyramidRunner {
-    const session = new OrtSession(pyramidModel(pnet), { threads: this.threads });
-    return { scan: (image) => new OrtPyramidScan(session, image), dispose: () => session.dispose() };
+    const first = new OrtSession(pyramidModel(pnet, 'image'), { threads: this.threads });
+    let rest: OrtSession;
+    try {
+      rest = new OrtSession(pyramidModel(pnet, 'level'), { threads: this.threads });
+    } catch (error) {
+      first.dispose();
+      throw error;
+    }
+    return {
+      scan: (image) => new OrtPyramidScan(first, rest, image),
+      dispose: () => {
+        first.dispose();
+        rest.dispose();
+      },
+    };
   }
 
   tensorCount(): number {

@@ -211,23 +211,29 @@ export function networkModel(net: NetworkGraph): Uint8Array {
 }
 
 /**
- * P-Net with its pyramid step: input `level` [1, H, W, 3] (the image or the previous level, 0-255) and
- * `sizes` [1, h, w, 3]; outputs `next` (the level resized to h x w, bilinear with half-pixel centres, fed
- * back for the next level), `prob` and `offsets`. Normalisation and the transpose happen in the graph.
+ * P-Net with its pyramid step, in two forms. `from: 'image'` takes the decoded bytes as they are, `level`
+ * [1, H, W, 3] uint8, and `sizes` [1, h, w, 3]; `from: 'level'` takes the previous level, `level`
+ * [1, 3, H, W] float (planar), and `sizes` [1, 3, h, w]. Both output `next` (the level resized to h x w,
+ * bilinear with half-pixel centres, planar, fed back for the next level), `prob` and `offsets`. Only the
+ * first level is transposed to planar, after the resize; normalisation happens in the graph.
  */
-export function pyramidModel(pnet: NetworkGraph): Uint8Array {
-  const g = new OnnxGraph(`${pnet.name}_pyramid`);
-  const level = g.input('level', DataType.FLOAT, [1, 'h', 'w', 3]);
-  const sizes = g.input('sizes', DataType.INT64, [4]);
-  const next = g.node('Resize', [level, '', '', sizes], {
-    mode: { string: 'linear' },
-    coordinate_transformation_mode: { string: 'half_pixel' },
-  });
+export function pyramidModel(pnet: NetworkGraph, from: 'image' | 'level'): Uint8Array {
+  const g = new OnnxGraph(`${pnet.name}_pyramid_${from}`);
+  const resize = { mode: { string: 'linear' }, coordinate_transformation_mode: { string: 'half_pixel' } };
+  let next: string;
+  if (from === 'image') {
+    const image = g.input('level', DataType.UINT8, [1, 'h', 'w', 3]);
+    const sizes = g.input('sizes', DataType.INT64, [4]);
+    const resized = g.node('Resize', [g.node('Cast', [image], { to: { int: DataType.FLOAT } }), '', '', sizes], resize);
+    next = g.node('Transpose', [resized], { perm: { ints: [0, 3, 1, 2] } }, 'next');
+  } else {
+    const level = g.input('level', DataType.FLOAT, [1, 3, 'h', 'w']);
+    const sizes = g.input('sizes', DataType.INT64, [4]);
+    next = g.node('Resize', [level, '', '', sizes], resize, 'next');
+  }
   g.output(next, 'next');
   const normalised = g.node('Mul', [g.node('Sub', [next, g.scalar(127.5)]), g.scalar(0.0078125)]);
-  // [1, h, w, 3] -> NCHW of the transposed image, [1, 3, w, h]
-  const transposed = g.node('Transpose', [normalised], { perm: { ints: [0, 3, 2, 1] } });
-  const outputs = emitNetwork(g, pnet, transposed);
+  const outputs = emitNetwork(g, pnet, normalised);
   outputs.forEach((o, i) => g.output(o, pnet.outputs[i]!));
   return g.encode();
 }

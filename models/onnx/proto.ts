@@ -5,7 +5,7 @@
  */
 
 /** TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
 
 export interface TensorProto {
   name: string;

@@ -9,11 +9,11 @@
 import { createRequire } from 'node:module';
 import { FaceError } from '../errors.js';
 
-type TensorType = 'float32' | 'int64';
+type TensorType = 'float32' | 'uint8' | 'int64';
 
 export interface OrtTensor {
   readonly type: string;
-  readonly data: Float32Array | BigInt64Array;
+  readonly data: Float32Array | Uint8Array | BigInt64Array;
   readonly dims: readonly number[];
 }
 
@@ -26,7 +26,7 @@ interface NativeSession {
 
 interface Ort {
   version: string;
-  Tensor: new (type: TensorType, data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new (type: TensorType, data: Float32Array | Uint8Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
   InferenceSession: new () => NativeSession;
 }
 
@@ -84,6 +84,10 @@ export class OrtSession {
 
   static tensor(data: Float32Array, dims: readonly number[]): OrtTensor {
     return new (loadOrt().Tensor)('float32', data, dims);
+  }
+
+  static bytes(data: Uint8Array, dims: readonly number[]): OrtTensor {
+    return new (loadOrt().Tensor)('uint8', data, dims);
   }
 
   static int64(values: readonly number[]): OrtTensor {
