@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromJpeg, perturbedStill, seededRandom, toJpeg } from '../../bench/challenge/frames.js';
 import { hasLfw, lfwImagePath, lfwSkipReason, readLfwImage } from '../support/fixtures.js';
 import { call, CREATE_GALLERY, CREATE_SUBJECT, ENROLL, images } from '../server/gallery-client.js';
-import { buildClient, chromiumSkipReason, hasChromium, launchBrowser, makeY4mClip, screenshot, startServer, tempDir, type Browser, type TestServer } from './support.js';
+import { chromiumSkipReason, closeClient, hasChromium, makeY4mClip, openClient, screenshot, tempDir, type Browser, type TestServer } from './support.js';
 
 if (!hasChromium) console.warn(`[facegate e2e] ${chromiumSkipReason}`);
 if (!hasLfw) console.warn(`[facegate e2e] ${lfwSkipReason}`);
@@ -31,9 +31,7 @@ describe.skipIf(!hasChromium || !hasLfw)('live movement challenge in Chromium', 
     const frames: Buffer[] = [];
     for (let i = 0; i < 30; i++) frames.push(await toJpeg(await perturbedStill(photo, random), 92));
     const video = await makeY4mClip(frames, path.join(tempDir('camera-challenge'), 'still-photo.y4m'));
-    const clientDir = await buildClient();
-    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN }), launchBrowser({ fakeVideo: video })]);
-    page = await browser.newPage();
+    ({ server, browser, page } = await openClient(video, { FACEGATE_ADMIN_KEY: ADMIN }));
     // The person enrolled in a gallery, for the subject mode.
     const gallery = await call<{ createGallery: { id: string } }>(server.url, ADMIN, CREATE_GALLERY, { input: { name: 'e2e doors' } });
     const subject = await call<{ createSubject: { id: string } }>(server.url, ADMIN, CREATE_SUBJECT, {
@@ -44,10 +42,7 @@ describe.skipIf(!hasChromium || !hasLfw)('live movement challenge in Chromium', 
     expect(enrolled.body.data?.enrollFaces.enrolled.length).toBeGreaterThanOrEqual(1);
   }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeClient(server, browser));
 
   afterEach(() => {
     expect(browser.errors).toEqual([]);

@@ -11,16 +11,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COLORS, LANDMARK_KEYS, type FaceLike } from '../../client/src/lib/draw.js';
 import { hasLfw, lfwImagePath, lfwSkipReason, repoRoot, samplePath } from '../support/fixtures.js';
 import {
-  buildClient,
   canvasPixels,
   chromiumSkipReason,
   close,
+  closeClient,
   hasChromium,
   hexToRgb,
-  launchBrowser,
   makeY4m,
+  openClient,
   screenshot,
-  startServer,
   tempDir,
   type Browser,
   type RGB,
@@ -64,15 +63,10 @@ describe.skipIf(!hasChromium || !hasLfw)('web client, end to end in Chromium', (
 
   beforeAll(async () => {
     const video = await makeY4m(lfwImagePath(SAME, 3), path.join(tempDir('camera'), 'camera.y4m'));
-    const clientDir = await buildClient();
-    [server, browser] = await Promise.all([startServer(clientDir), launchBrowser({ fakeVideo: video })]);
-    page = await browser.newPage();
+    ({ server, browser, page } = await openClient(video));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeClient(server, browser));
 
   afterEach(() => {
     // No console errors and no uncaught exceptions, in any test.

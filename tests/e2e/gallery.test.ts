@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasLfw, lfwImagePath, lfwSkipReason, readLfwImage } from '../support/fixtures.js';
 import { gradientJpeg } from '../support/images.js';
-import { buildClient, chromiumSkipReason, hasChromium, launchBrowser, makeY4m, screenshot, startServer, tempDir, type Browser, type TestServer } from './support.js';
+import { chromiumSkipReason, closeClient, hasChromium, makeY4m, openClient, screenshot, tempDir, type Browser, type TestServer } from './support.js';
 
 if (!hasChromium) console.warn(`[facegate e2e] ${chromiumSkipReason}`);
 if (!hasLfw) console.warn(`[facegate e2e] ${lfwSkipReason}`);
@@ -42,17 +42,12 @@ describe.skipIf(!hasChromium || !hasLfw)('Gallery and Identify pages, end to end
   }
 
   beforeAll(async () => {
-    const clientDir = await buildClient();
     // the fake camera shows another photo of OTHER, for enrollment by camera
     const video = await makeY4m(lfwImagePath(OTHER, 2), path.join(tempDir('gallery-camera'), 'camera.y4m'));
-    [server, browser] = await Promise.all([startServer(clientDir, { FACEGATE_ADMIN_KEY: ADMIN }), launchBrowser({ fakeVideo: video })]);
-    page = await browser.newPage();
+    ({ server, browser, page } = await openClient(video, { FACEGATE_ADMIN_KEY: ADMIN }));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => closeClient(server, browser));
 
   afterEach(() => {
     expect(browser.errors).toEqual([]);

@@ -249,6 +249,19 @@ export async function launchBrowser(options: { fakeVideo?: string } = {}): Promi
   };
 }
 
+/** The built client on a fresh server, and a Chromium whose fake camera films `fakeVideo`, with one page open. */
+export async function openClient(fakeVideo: string, env: Record<string, string> = {}): Promise<{ server: TestServer; browser: Browser; page: Page }> {
+  const clientDir = await buildClient();
+  const [server, browser] = await Promise.all([startServer(clientDir, env), launchBrowser({ fakeVideo })]);
+  return { server, browser, page: await browser.newPage() };
+}
+
+/** Closes what openClient opened; either may be missing when the suite's setup failed. */
+export async function closeClient(server: TestServer | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await server?.stop();
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
