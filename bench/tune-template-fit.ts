@@ -18,7 +18,7 @@ import { dlibChipTemplate } from '../models/embedders/dlib-resnet.js';
 import { decodeImage, FacePipeline, l2Normalize, PROMINENT, selectFace, type BackendRequest } from '../models/index.js';
 import { Landmark68Net } from '../models/landmarks/landmark68.js';
 import type { Point } from '../models/types.js';
-import { auc, bestAccuracyThreshold, eer, roc, tarAtFar } from './lfw/metrics.js';
+import { summaryLine } from './lfw/metrics.js';
 import { Progress } from './lfw/progress.js';
 import { imageKey, imagePath, loadLfw, pairImageKeys, parseImageKey } from './lfw/protocol.js';
 
@@ -123,11 +123,6 @@ for (const m of methods) {
     scores.push(a && b ? a.reduce((acc, x, d) => acc + x * b[d]!, 0) : -1);
     labels.push(p.same);
   }
-  const curve = roc(scores, labels);
-  const best = bestAccuracyThreshold(scores, labels);
-  console.log(
-    `${m.padEnd(9)} pairs ${scores.length}  AUC ${auc(curve).toFixed(5)}  best acc ${(best.accuracy * 100).toFixed(2)}% at ${best.threshold.toFixed(4)}  ` +
-      `EER ${(eer(curve).eer * 100).toFixed(2)}%  TAR@0.1% ${(tarAtFar(scores, labels, 0.001).tar * 100).toFixed(2)}%`,
-  );
+  console.log(`${m.padEnd(9)} pairs ${scores.length}  ${summaryLine(scores, labels)}`);
 }
 pipeline.dispose();

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { decodeImage, l2Normalize, PROMINENT, selectFace, type BackendRequest, type Face } from '../models/index.js';
 import { decodeF32, encodeF32, JsonlCache } from './lfw/cache.js';
 import { repoRoot } from './lfw/embed.js';
-import { auc, bestAccuracyThreshold, eer, roc, tarAtFar } from './lfw/metrics.js';
+import { summaryLine } from './lfw/metrics.js';
 import { WorkerPool } from './lfw/pool.js';
 import { Progress } from './lfw/progress.js';
 import { imageKey, imagePath, loadLfw, pairImageKeys, parseImageKey } from './lfw/protocol.js';
@@ -105,9 +105,7 @@ function score(vec: (k: string) => Float32Array | undefined): string {
     s.push(x);
     l.push(p.same);
   }
-  const curve = roc(s, l);
-  const best = bestAccuracyThreshold(s, l);
-  return `AUC ${auc(curve).toFixed(5)}  best acc ${(best.accuracy * 100).toFixed(2)}% at ${best.threshold.toFixed(4)}  EER ${(eer(curve).eer * 100).toFixed(2)}%  TAR@0.1% ${(tarAtFar(s, l, 0.001).tar * 100).toFixed(2)}%`;
+  return summaryLine(s, l);
 }
 
 const name = (i: number): string => `s${VARIANTS[i]!.scale}${VARIANTS[i]!.shiftY ? `y${VARIANTS[i]!.shiftY}` : ''}`;

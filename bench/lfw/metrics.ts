@@ -454,3 +454,10 @@ export function dirAtFpir(input: OpenSetInput, target: number): OpenSetPoint {
   }
   return { targetFpir: target, ...openSetAt(input, threshold) };
 }
+
+/** The tuning scripts' one-line summary of a score set: AUC, best accuracy and its threshold, EER, TAR at FAR 0.1%. */
+export function summaryLine(scores: ArrayLike<number>, labels: ArrayLike<boolean>): string {
+  const curve = roc(scores, labels);
+  const best = bestAccuracyThreshold(scores, labels);
+  return `AUC ${auc(curve).toFixed(5)}  best acc ${(best.accuracy * 100).toFixed(2)}% at ${best.threshold.toFixed(4)}  EER ${(eer(curve).eer * 100).toFixed(2)}%  TAR@0.1% ${(tarAtFar(scores, labels, 0.001).tar * 100).toFixed(2)}%`;
+}
