@@ -719,15 +719,20 @@ export class GalleryService {
     const { fitting, stored } = await this.enrollSerial.run(gallery.id, async () => {
       if (gated.length === 0) return { fitting: [] as typeof gated, stored: [] as TemplateSummary[] };
       const index = this.indexOf(gallery.id);
-      const candidates: NewTemplate[] = gated.map(({ index: i, result, quality }) => ({
-        id: randomUUID(),
-        vector: result.embedding,
-        model: CURRENT_MODEL.name,
-        modelVersion: CURRENT_MODEL.version,
-        quality,
-        image: gallery.storeImages ? images[i]!.bytes : null,
-        imageType: gallery.storeImages ? images[i]!.type || null : null,
-      }));
+      const candidateOf = new Map<(typeof gated)[number], NewTemplate>(
+        gated.map((g) => [
+          g,
+          {
+            id: randomUUID(),
+            vector: g.result.embedding,
+            model: CURRENT_MODEL.name,
+            modelVersion: CURRENT_MODEL.version,
+            quality: g.quality,
+            image: gallery.storeImages ? images[g.index]!.bytes : null,
+            imageType: gallery.storeImages ? images[g.index]!.type || null : null,
+          },
+        ]),
+      );
       let fits: typeof gated = [];
       let unseen: TemplateSummary[] = [];
       let recentThrough = 0;
@@ -752,10 +757,10 @@ export class GalleryService {
         for (const extra of accepted.slice(room)) {
           reject(extra.index, 'TEMPLATE_LIMIT', `The subject would hold more than ${policy.maxTemplatesPerSubject} templates`, { quality: extra.quality, face: extra.result.face });
         }
-        return fits.map((g) => candidates[gated.indexOf(g)]!);
+        return fits.map((g) => candidateOf.get(g)!);
       };
       const added = await this.store
-        .addTemplates(subject.id, candidates, policy.maxTemplatesPerSubject, { afterSeq: index.storedThrough, choose })
+        .addTemplates(subject.id, [...candidateOf.values()], policy.maxTemplatesPerSubject, { afterSeq: index.storedThrough, choose })
         .catch(fromStoreConflict);
       for (const t of added) index.add(t.id, subject.id, t.vector);
       // What other replicas wrote meanwhile reaches the index as their notifications do (the same replay,
