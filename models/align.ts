@@ -62,17 +62,33 @@ export function warpToChip(image: RgbImage, chipToImage: Similarity, size: numbe
   const { a, b, tx, ty } = chipToImage;
   const k = Math.max(1, Math.min(8, Math.round(Math.hypot(a, b))));
   const n = k * k;
+  const row = width * 3;
+  // sub-sample offsets within a chip pixel, the same for every pixel
+  const offsets = Float64Array.from({ length: k }, (_, s) => (s + 0.5) / k - 0.5);
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       let r = 0;
       let g = 0;
       let bl = 0;
       for (let sv = 0; sv < k; sv++) {
+        const cv = v + offsets[sv]!;
         for (let su = 0; su < k; su++) {
-          const cu = u + (su + 0.5) / k - 0.5;
-          const cv = v + (sv + 0.5) / k - 0.5;
+          const cu = u + offsets[su]!;
           const x = a * cu - b * cv + tx;
           const y = b * cu + a * cv + ty;
+          if (x >= 0 && y >= 0 && x < width - 1 && y < height - 1) {
+            // all four corners inside: the common case, without the per-corner checks
+            const x0 = x | 0;
+            const y0 = y | 0;
+            const fx = x - x0;
+            const fy = y - y0;
+            const i = (y0 * width + x0) * 3;
+            const j = i + row;
+            r += (data[i]! * (1 - fx) + data[i + 3]! * fx) * (1 - fy) + (data[j]! * (1 - fx) + data[j + 3]! * fx) * fy;
+            g += (data[i + 1]! * (1 - fx) + data[i + 4]! * fx) * (1 - fy) + (data[j + 1]! * (1 - fx) + data[j + 4]! * fx) * fy;
+            bl += (data[i + 2]! * (1 - fx) + data[i + 5]! * fx) * (1 - fy) + (data[j + 2]! * (1 - fx) + data[j + 5]! * fx) * fy;
+            continue;
+          }
           const x0 = Math.floor(x);
           const y0 = Math.floor(y);
           const fx = x - x0;
