@@ -5,17 +5,25 @@
  * pairs.txt) or, without LFW, the sample photos shipped with @vladmandic/face-api. One request at a
  * time, after a warm-up. Also peak RSS and, on TF.js, the tensor count before and after.
  *
- * `--backend all` loads every backend that loads here (tensorflow when installed, onnxruntime, wasm) in
- * this one process, runs each image through each of them in turn (so load on the machine hits them
- * alike), and prints one table per backend and the ratio of each to onnxruntime.
+ * Each image goes through the API's own library call (`FacePipeline.embedFace` with its defaults: the
+ * most prominent face, chip + mirror).
  *
- *   npm run bench [-- --images N] [--data DIR] [--backend auto|all|onnxruntime|wasm|...] [--threads N]
+ * `--backend all` loads every backend that loads here (tensorflow when installed, onnxruntime, wasm) in
+ * this one process and prints one table per backend and the ratio of each to onnxruntime. The backends
+ * take turns in blocks of `--block` images (default 10): turns that short let drifting load on the machine
+ * hit every backend alike, and within a block each runs as a server runs its one engine, with its own
+ * weights in the caches and V8 collecting its own garbage. Turns of one image (`--block 1`) made
+ * onnxruntime 1.5-2 ms per image slower than it is alone: the wasm ResNet run before each of its images
+ * pushed its weights out of the caches, and most of V8's major collections (wasm makes 3-4x the garbage)
+ * fell into onnxruntime's next decode.
+ *
+ *   npm run bench [-- --images N] [--data DIR] [--backend auto|all|onnxruntime|wasm|...] [--threads N] [--block N]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BackendRequest, decodeImage, FacePipeline, parseBackendRequest } from '../models/index.js';
+import { type BackendRequest, decodeImage, FacePipeline, isFaceError, parseBackendRequest } from '../models/index.js';
 import { imagePath, lfwAvailable, pairImageKeys, parseImageKey, parsePairs } from './lfw/protocol.js';
 
 const { values } = parseArgs({
@@ -24,10 +32,13 @@ const { values } = parseArgs({
     data: { type: 'string', default: path.resolve('../shared/data/lfw') },
     backend: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
+    block: { type: 'string', default: '10' },
   },
 });
 const count = Number(values.images);
 const dataDir = path.resolve(values.data!);
+const block = Number(values.block);
+if (!Number.isInteger(block) || block < 1) throw new Error(`--block must be a positive whole number, got ${values.block}`);
 
 function benchFiles(): { source: string; files: string[] } {
   if (lfwAvailable(dataDir)) {
@@ -70,34 +81,35 @@ const stages = new Map<FacePipeline, Stages>(pipelines.map((p) => [p, { decode: 
 let peakRss = process.memoryUsage().rss;
 const noFace = new Map<FacePipeline, number>(pipelines.map((p) => [p, 0]));
 
-/** One image through one backend: decode, detect, align the largest face, embed it (chip + mirror). */
+/** One image through one backend: decode, then the API's embedFace (detect, choose the face, align, embed chip + mirror). */
 async function once(pipeline: FacePipeline, bytes: Buffer, record: boolean): Promise<void> {
   const t0 = performance.now();
   const image = await decodeImage(bytes);
   const t1 = performance.now();
-  const face = pipeline.detectFaces(image)[0];
-  const t2 = performance.now();
-  if (!face) {
+  let timings: { detectMs: number; alignMs: number; embedMs: number };
+  try {
+    timings = pipeline.embedFace(image).timings;
+  } catch (error) {
+    if (!(isFaceError(error) && error.code === 'NO_FACE')) throw error;
     if (record) noFace.set(pipeline, noFace.get(pipeline)! + 1);
     return;
   }
-  const chip = pipeline.faceChip(image, face);
-  const t3 = performance.now();
-  pipeline.embedChips([chip]);
-  const t4 = performance.now();
+  const t2 = performance.now();
   if (!record) return;
   const s = stages.get(pipeline)!;
   s.decode.push(t1 - t0);
-  s.detect.push(t2 - t1);
-  s.align.push(t3 - t2);
-  s.embed.push(t4 - t3);
-  s.total.push(t4 - t0);
+  s.detect.push(timings.detectMs);
+  s.align.push(timings.alignMs);
+  s.embed.push(timings.embedMs);
+  s.total.push(t2 - t0);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 
 for (const bytes of encoded.slice(0, 5)) for (const p of pipelines) await once(p, bytes, false);
 const tensorsBefore = pipelines.map((p) => p.tensorCount());
-for (const bytes of encoded) for (const p of pipelines) await once(p, bytes, true);
+for (let start = 0; start < encoded.length; start += block) {
+  for (const p of pipelines) for (const bytes of encoded.slice(start, start + block)) await once(p, bytes, true);
+}
 const tensorsAfter = pipelines.map((p) => p.tensorCount());
 
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
@@ -106,7 +118,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const label = (stage: string) => (stage === 'total' ? 'end to end' : stage).padEnd(12);
 
 console.log(`facegate bench: node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`);
-console.log(`images: ${source}\n`);
+console.log(`images: ${source}${pipelines.length > 1 ? `; backends take turns in blocks of ${block}` : ''}\n`);
 pipelines.forEach((p, i) => {
   const s = stages.get(p)!;
   console.log(`backend ${p.backend}, model ${p.model.name}: ${s.total.length} images with a face, ${noFace.get(p)} without`);
