@@ -32,6 +32,13 @@ const hasLive = /\bliveVerification\s*\(/.test(schema) && /\bstartLiveSession\s*
 if (!hasChromium) console.warn(`[facegate e2e] ${chromiumSkipReason}`);
 if (!hasLfw) console.warn(`[facegate e2e] ${lfwSkipReason}`);
 
+// Outside CI a missing Chromium skips the browser suites; in CI it is a failure, as a missing nginx is for tests/scale.
+describe.runIf(!hasChromium && process.env.CI)('browser tests in CI', () => {
+  it('have Chromium to run in', () => {
+    throw new Error(`${chromiumSkipReason}; .ci/run must install it`);
+  });
+});
+
 // One person with three photos: the fake camera shows the third, references use the first two.
 const SAME = 'Colin_Powell';
 // Similarity to SAME about 0.78 at the time of writing: far from any plausible threshold.
