@@ -23,7 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BackendRequest, decodeImage, FacePipeline, isFaceError, parseBackendRequest } from '../models/index.js';
+import { type BackendRequest, decodeImage, type FaceEmbedding, FacePipeline, isFaceError, parseBackendRequest } from '../models/index.js';
 import { imagePath, lfwAvailable, pairImageKeys, parseImageKey, parsePairs } from './lfw/protocol.js';
 
 const { values } = parseArgs({
@@ -86,7 +86,7 @@ async function once(pipeline: FacePipeline, bytes: Buffer, record: boolean): Pro
   const t0 = performance.now();
   const image = await decodeImage(bytes);
   const t1 = performance.now();
-  let timings: { detectMs: number; alignMs: number; embedMs: number };
+  let timings: FaceEmbedding['timings'];
   try {
     timings = pipeline.embedFace(image).timings;
   } catch (error) {

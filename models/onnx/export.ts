@@ -263,7 +263,7 @@ function emitLayer(g: OnnxGraph, l: Layer, lookup: (name: string) => Value): Val
     }
     case 'channel': {
       const x = get(l.in);
-      const axis = x.rank === 4 && x.channelsLast ? 3 : 1;
+      const axis = x.channelsLast ? 3 : 1;
       return { onnx: g.node('Gather', [x.onnx, g.int64s([l.index], [])], { axis: { int: axis } }), rank: x.rank === 4 ? 3 : x.rank - 1, channels: undefined };
     }
     case 'add': {
